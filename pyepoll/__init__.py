@@ -1,0 +1,96 @@
+"""pyepoll: Linux epoll for Python, in pure Python over ctypes.
+
+Layers, each its own module:
+
+* :mod:`pyepoll.abi` — ``struct epoll_event`` per architecture, syscall and ioctl numbers;
+  :mod:`pyepoll.flags` — the EPOLL* names as enums.
+* :mod:`pyepoll.backends` — how the kernel is reached: the C library (``libc``) or raw
+  ``syscall(2)`` (``syscall``), chosen by ``PYEPOLL_BACKEND`` or ``backend=``.
+* :mod:`pyepoll.calls` — ``epoll_create``, ``epoll_ctl``, ``epoll_wait``... with C semantics.
+* :mod:`pyepoll.epollobject` — :class:`epoll`, a drop-in replacement for ``select.epoll``.
+* :mod:`pyepoll.fdinfo`, :mod:`pyepoll.params` — the interest list as the kernel holds it,
+  and the busy-poll ioctls.
+"""
+
+from __future__ import annotations
+
+from .backends import BACKEND_NAMES, Backend, get_backend, set_default_backend
+from .buffer import EventBuffer
+from .calls import (
+    epoll_create,
+    epoll_create1,
+    epoll_ctl,
+    epoll_pwait,
+    epoll_pwait2,
+    epoll_wait,
+    epoll_wait_raw,
+)
+from .epollobject import epoll
+from .fdinfo import Interest, interest_list
+from .flags import CtlOp, EpollCreateFlag, EpollEvent
+from .params import EpollParams, epoll_get_params, epoll_set_params
+
+EPOLLIN = EpollEvent.EPOLLIN
+EPOLLPRI = EpollEvent.EPOLLPRI
+EPOLLOUT = EpollEvent.EPOLLOUT
+EPOLLERR = EpollEvent.EPOLLERR
+EPOLLHUP = EpollEvent.EPOLLHUP
+EPOLLRDNORM = EpollEvent.EPOLLRDNORM
+EPOLLRDBAND = EpollEvent.EPOLLRDBAND
+EPOLLWRNORM = EpollEvent.EPOLLWRNORM
+EPOLLWRBAND = EpollEvent.EPOLLWRBAND
+EPOLLMSG = EpollEvent.EPOLLMSG
+EPOLLRDHUP = EpollEvent.EPOLLRDHUP
+EPOLLEXCLUSIVE = EpollEvent.EPOLLEXCLUSIVE
+EPOLLWAKEUP = EpollEvent.EPOLLWAKEUP
+EPOLLONESHOT = EpollEvent.EPOLLONESHOT
+EPOLLET = EpollEvent.EPOLLET
+EPOLL_CLOEXEC = EpollCreateFlag.EPOLL_CLOEXEC
+EPOLL_CTL_ADD = CtlOp.EPOLL_CTL_ADD
+EPOLL_CTL_DEL = CtlOp.EPOLL_CTL_DEL
+EPOLL_CTL_MOD = CtlOp.EPOLL_CTL_MOD
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKEND_NAMES",
+    "EPOLLERR",
+    "EPOLLET",
+    "EPOLLEXCLUSIVE",
+    "EPOLLHUP",
+    "EPOLLIN",
+    "EPOLLMSG",
+    "EPOLLONESHOT",
+    "EPOLLOUT",
+    "EPOLLPRI",
+    "EPOLLRDBAND",
+    "EPOLLRDHUP",
+    "EPOLLRDNORM",
+    "EPOLLWAKEUP",
+    "EPOLLWRBAND",
+    "EPOLLWRNORM",
+    "EPOLL_CLOEXEC",
+    "EPOLL_CTL_ADD",
+    "EPOLL_CTL_DEL",
+    "EPOLL_CTL_MOD",
+    "Backend",
+    "CtlOp",
+    "EpollCreateFlag",
+    "EpollEvent",
+    "EpollParams",
+    "EventBuffer",
+    "Interest",
+    "epoll",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_get_params",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_set_params",
+    "epoll_wait",
+    "epoll_wait_raw",
+    "get_backend",
+    "interest_list",
+    "set_default_backend",
+]

@@ -1,0 +1,81 @@
+"""Event buffers: memory the kernel writes ``struct epoll_event`` records into, and decoding.
+
+A buffer knows its capacity, and every wait passes the kernel a ``maxevents`` no larger than
+that capacity: the kernel cannot write past the end (epoll_wait(2): "up to *maxevents* are
+returned").
+
+Decoding is the hot path of a wait.  The records are read through typed ``memoryview`` slices
+of the buffer (one strided view of the ``events`` fields, one of the ``data`` word) and paired
+with ``zip``, so that no Python-level loop runs per event.  A record's ``data`` word is read in
+one of two ways:
+
+* as ``data.fd``, the low 32 bits as a signed int, which is what select.epoll reports (it only
+  ever sets ``data.fd``, so the high half of its words is undefined);
+* as the whole 64-bit word, for registrations that stored a word of their own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import mmap
+import operator
+import struct
+from typing import Union
+
+from .abi import EP_MAX_EVENTS, EPOLL_EVENT_FORMAT, EPOLL_EVENT_SIZE
+
+__all__ = ["EventBuffer", "Events"]
+
+#: A decoded wait: ``(data, events)`` pairs, in the kernel's order.
+Events = list[tuple[int, int]]
+
+_RECORD = struct.Struct(EPOLL_EVENT_FORMAT)
+_FD_RECORD = struct.Struct(EPOLL_EVENT_FORMAT.replace("Q", "i4x"))
+# Record stride, and where ``data.fd`` (the first four bytes of the data union, whatever the
+# byte order) starts, in units of 32-bit words.
+_STRIDE = EPOLL_EVENT_SIZE // 4
+_DATA = _STRIDE - 2
+# Above this size a buffer is an anonymous mapping: its pages are zero-filled lazily by the
+# kernel, so a wait with a huge maxevents costs no more than the events it returns.
+_MAPPED_BYTES = 1 << 16
+
+
+class EventBuffer:
+    """Room for ``capacity`` ``struct epoll_event`` records, reusable across waits.
+
+    Pass one to the wait functions (``buffer=``) to avoid an allocation per call in a hot loop.
+    A buffer must not be shared by threads that wait at the same time.
+    """
+
+    __slots__ = ("_events", "_fds", "_words", "array", "capacity")
+
+    def __init__(self, capacity: int) -> None:
+        capacity = operator.index(capacity)
+        if not 0 < capacity <= EP_MAX_EVENTS:
+            raise ValueError(f"capacity must be between 1 and {EP_MAX_EVENTS}, got {capacity}")
+        self.capacity = capacity
+        size = capacity * EPOLL_EVENT_SIZE
+        memory: Union[bytearray, mmap.mmap]
+        memory = bytearray(size) if size <= _MAPPED_BYTES else mmap.mmap(-1, size)
+        #: What the kernel writes into (passed as ``struct epoll_event *``).
+        self.array = (ctypes.c_char * size).from_buffer(memory)
+        view = memoryview(memory)
+        self._events = view.cast("I")
+        self._fds = view.cast("i")
+        self._words = view
+
+    def __repr__(self) -> str:
+        return f"<EventBuffer capacity={self.capacity}>"
+
+    def fds(self, count: int) -> Events:
+        """The first ``count`` records as ``(data.fd, events)``, as select.epoll reports them."""
+        if count == 1:
+            events, fd = _FD_RECORD.unpack_from(self._words)
+            return [(fd, events)]
+        end = count * _STRIDE
+        return list(zip(self._fds[_DATA:end:_STRIDE].tolist(), self._events[0:end:_STRIDE].tolist()))
+
+    def words(self, count: int) -> Events:
+        """The first ``count`` records as ``(data, events)`` with the full 64-bit data word."""
+        records = _RECORD.iter_unpack(self._words[: count * EPOLL_EVENT_SIZE])
+        return [(data, events) for events, data in records]

@@ -1,0 +1,215 @@
+"""The epoll system calls with C semantics: ints in, ints out, errno raised as OSError.
+
+Each function is a thin, checked wrapper around one C call.  Arguments are range-checked
+before any syscall (a C ``int`` that does not fit raises OverflowError, a ``maxevents`` the
+kernel would refuse raises its EINVAL); failures raise ``OSError`` with the kernel's errno,
+as the standard subclass (FileExistsError for EEXIST, ...).  Waits return ``(data, events)``
+pairs, ``data`` being the full 64-bit word stored with the registration.  Waits retry EINTR
+(PEP 475, see :mod:`pyepoll.waiting`).
+
+Unlike :class:`pyepoll.epoll`, nothing here adds Python conventions: ``epoll_create`` returns
+an inheritable descriptor, exactly as the C call does, and the caller closes what it opens.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+from collections.abc import Iterable
+from typing import Any, Optional
+
+from .abi import EP_MAX_EVENTS, EpollEventStruct, KernelTimespec
+from .backends import BackendLike, get_backend
+from .buffer import EventBuffer, Events
+from .convert import UINT64_MAX, as_c_int, as_int64, as_u64, ns_to_ms, optional_sigset
+from .errors import raise_errno, raise_last_error
+from .waiting import wait_with_retry
+
+__all__ = [
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_wait",
+    "epoll_wait_raw",
+]
+
+
+def _checked(result: int) -> int:
+    if result < 0:
+        raise_last_error()
+    return result
+
+
+def epoll_create(size: int, *, backend: BackendLike = None) -> int:
+    """``epoll_create(size)``: open a new epoll instance; return its descriptor.
+
+    *size* is ignored by the kernel since Linux 2.6.8 but must be positive.
+    Raises EINVAL (size <= 0), EMFILE, ENFILE, ENOMEM.  epoll_create(2).
+    """
+    size = as_c_int(size)
+    return _checked(get_backend(backend).create(size))
+
+
+def epoll_create1(flags: int = 0, *, backend: BackendLike = None) -> int:
+    """``epoll_create1(flags)``: open a new epoll instance; ``EPOLL_CLOEXEC`` is the only flag.
+
+    Raises EINVAL (unknown flag), EMFILE, ENFILE, ENOMEM.  epoll_create(2).
+    """
+    flags = as_c_int(flags)
+    return _checked(get_backend(backend).create1(flags))
+
+
+def _event_mask(events: Any) -> int:
+    value = as_u64(events)
+    if value > 0xFFFFFFFF:
+        raise OverflowError(f"events must fit in 32 unsigned bits, got {value}")
+    return value
+
+
+def epoll_ctl(
+    epfd: int,
+    op: int,
+    fd: int,
+    events: int = 0,
+    data: Optional[int] = None,
+    *,
+    null_event: bool = False,
+    backend: BackendLike = None,
+) -> None:
+    """``epoll_ctl(epfd, op, fd, &ev)``: add, change or remove an interest-list entry.
+
+    ``ev.events`` is *events*, ``ev.data`` is *data* (a 64-bit word; the fd itself when
+    ``None``).  ``null_event=True`` passes a NULL event pointer instead, which the kernel
+    accepts for EPOLL_CTL_DEL and refuses with EFAULT for ADD and MOD.
+    Raises EBADF, EEXIST, EINVAL, ELOOP, ENOENT, ENOMEM, ENOSPC, EPERM, EFAULT.  epoll_ctl(2).
+    """
+    epfd, op, fd = as_c_int(epfd), as_c_int(op), as_c_int(fd)
+    word = fd & UINT64_MAX if data is None else as_u64(data)
+    event = None if null_event else ctypes.byref(EpollEventStruct(_event_mask(events), word))
+    _checked(get_backend(backend).ctl(epfd, op, fd, event))
+
+
+def _buffer_for(maxevents: Any, buffer: Optional[EventBuffer]) -> tuple[int, EventBuffer]:
+    maxevents = as_c_int(maxevents)
+    # epoll_wait(2), ERRORS: EINVAL "maxevents is less than or equal to zero", and the kernel's
+    # upper bound INT_MAX / sizeof(struct epoll_event): refused here, before any allocation.
+    if not 0 < maxevents <= EP_MAX_EVENTS:
+        raise_errno(errno.EINVAL)
+    if buffer is None:
+        return maxevents, EventBuffer(maxevents)
+    if maxevents > buffer.capacity:
+        raise ValueError(f"maxevents {maxevents} exceeds the buffer's capacity {buffer.capacity}")
+    return maxevents, buffer
+
+
+def _ms_attempt(call: Any, epfd: int, buffer: EventBuffer, maxevents: int, *extra: Any) -> Any:
+    def attempt(remaining_ns: Optional[int]) -> int:
+        timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+        return call(epfd, buffer.array, maxevents, timeout, *extra)  # type: ignore[no-any-return]
+
+    return attempt
+
+
+def _ms_to_ns(timeout_ms: Any) -> Optional[int]:
+    timeout_ms = as_c_int(timeout_ms)
+    return None if timeout_ms < 0 else timeout_ms * 1_000_000
+
+
+def epoll_wait(
+    epfd: int,
+    maxevents: int,
+    timeout_ms: int,
+    *,
+    buffer: Optional[EventBuffer] = None,
+    backend: BackendLike = None,
+) -> Events:
+    """``epoll_wait(epfd, events, maxevents, timeout)``: wait for events; return at most
+    *maxevents* ``(data, events)`` pairs.
+
+    *timeout_ms*: -1 (or any negative) blocks, 0 returns at once.  *buffer* is a reusable
+    :class:`EventBuffer` of at least *maxevents* capacity.
+    Raises EBADF, EFAULT, EINTR (retried, PEP 475), EINVAL.  epoll_wait(2).
+    """
+    epfd = as_c_int(epfd)
+    timeout_ns = _ms_to_ns(timeout_ms)
+    maxevents, buffer = _buffer_for(maxevents, buffer)
+    attempt = _ms_attempt(get_backend(backend).wait, epfd, buffer, maxevents)
+    return buffer.words(wait_with_retry(attempt, timeout_ns))
+
+
+def epoll_pwait(
+    epfd: int,
+    maxevents: int,
+    timeout_ms: int,
+    sigmask: Optional[Iterable[int]] = None,
+    *,
+    buffer: Optional[EventBuffer] = None,
+    backend: BackendLike = None,
+) -> Events:
+    """``epoll_pwait(epfd, events, maxevents, timeout, &sigmask)``: :func:`epoll_wait` with
+    the thread's signal mask replaced by *sigmask* (signal numbers) for the duration of the
+    wait, atomically; ``None`` leaves the mask alone.  epoll_wait(2), epoll_pwait().
+    """
+    epfd = as_c_int(epfd)
+    timeout_ns = _ms_to_ns(timeout_ms)
+    maxevents, buffer = _buffer_for(maxevents, buffer)
+    chosen = get_backend(backend)
+    mask = optional_sigset(sigmask, chosen.sigset_size)
+    attempt = _ms_attempt(chosen.pwait, epfd, buffer, maxevents, mask)
+    return buffer.words(wait_with_retry(attempt, timeout_ns))
+
+
+def epoll_pwait2(
+    epfd: int,
+    maxevents: int,
+    timeout_ns: Optional[int] = None,
+    sigmask: Optional[Iterable[int]] = None,
+    *,
+    buffer: Optional[EventBuffer] = None,
+    backend: BackendLike = None,
+) -> Events:
+    """``epoll_pwait2(epfd, events, maxevents, &timeout, &sigmask)``: :func:`epoll_pwait`
+    with a nanosecond timeout; ``None`` blocks (a NULL timeout).  Linux 5.11.
+
+    A negative *timeout_ns* is passed on as such and refused by the kernel with EINVAL.
+    epoll_pwait2(2).
+    """
+    epfd = as_c_int(epfd)
+    maxevents, buffer = _buffer_for(maxevents, buffer)
+    chosen = get_backend(backend)
+    mask = optional_sigset(sigmask, chosen.sigset_size)
+    if timeout_ns is not None:
+        timeout_ns = as_int64(timeout_ns)
+
+    def attempt(remaining_ns: Optional[int]) -> int:
+        spec = None
+        if remaining_ns is not None:
+            spec = ctypes.byref(KernelTimespec(*divmod(remaining_ns, 1_000_000_000)))
+        return chosen.pwait2(epfd, buffer.array, maxevents, spec, mask)
+
+    if timeout_ns is not None and timeout_ns < 0:
+        # No retry policy for a timeout the kernel refuses: one call, its EINVAL raised.
+        return buffer.words(_checked(attempt(timeout_ns)))
+    return buffer.words(wait_with_retry(attempt, timeout_ns))
+
+
+def epoll_wait_raw(
+    epfd: int, events_address: int, maxevents: int, timeout_ms: int, *, backend: BackendLike = None
+) -> int:
+    """``epoll_wait(epfd, (struct epoll_event *)events_address, maxevents, timeout)``.
+
+    UNSAFE: the kernel writes up to *maxevents* records at *events_address*.  This exists to
+    exercise epoll_wait(2), ERRORS: EFAULT (pass 0, or an unmapped address); never pass
+    the address of live memory.  Returns the number of events written.
+    """
+    epfd, maxevents = as_c_int(epfd), as_c_int(maxevents)
+    address = ctypes.c_void_p(as_u64(events_address))
+    call = get_backend(backend).wait
+
+    def attempt(remaining_ns: Optional[int]) -> int:
+        timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+        return call(epfd, address, maxevents, timeout)  # type: ignore[no-any-return]
+
+    return wait_with_retry(attempt, _ms_to_ns(timeout_ms))

@@ -1,0 +1,307 @@
+"""``pyepoll.epoll``: a drop-in replacement for ``select.epoll``.
+
+Some facts about epoll that this class relies on (epoll(7)):
+
+* A registration belongs to an *open file description*, not to a descriptor number: the
+  interest list is keyed by (fd, open file).  Closing an fd removes its registrations only
+  when no other descriptor (a dup(2), a fork's copy, a passed fd) refers to the same open file
+  (epoll(7), Q6).  Until then events keep being reported under the closed number, and
+  ``unregister`` of that number fails with EBADF: unregister before closing.
+* Level-triggered registrations report an fd for as long as it is ready; EPOLLET reports a
+  transition to ready, once per new arrival of data; EPOLLONESHOT disables the registration
+  after one report, until ``modify`` re-arms it (epoll(7), DESCRIPTION).
+* The epoll fd itself is close-on-exec, like every fd CPython creates (PEP 446).
+
+Where select.epoll defines a behaviour (argument parsing, rounding of timeouts, exception
+types and messages, ``fromfd``), this class reproduces it; everything it adds is keyword-only:
+``register(..., data=...)``, ``poll(..., sigmask=...)``, ``backend=``.
+
+Speed: a wait with timeout 0 cannot block, so it is made without releasing the GIL; event
+records are decoded by :class:`~pyepoll.buffer.EventBuffer` without a per-event Python loop.
+Buffers are taken from a small per-object pool, so threads may poll one object at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from ctypes import byref, get_errno
+from errno import EINTR, EINVAL
+from types import TracebackType
+from typing import Any, Optional
+
+from .abi import EP_MAX_EVENTS, EpollEventStruct
+from .backends import Backend, BackendLike, get_backend
+from .buffer import EventBuffer, Events
+from .convert import INT_MAX, INT_MIN, as_c_int, as_event_mask, as_fd, as_u64, ns_to_ms
+from .convert import optional_sigset, seconds_to_ns
+from .errors import closed_error, raise_errno, raise_last_error
+from .fdinfo import Interest, interest_list
+from .flags import CtlOp, EpollCreateFlag, EpollEvent
+from .params import EpollParams, epoll_get_params, epoll_set_params
+from .waiting import check_signals, wait_with_retry
+
+__all__ = ["epoll"]
+
+#: select.epoll's default ``maxevents``: FD_SETSIZE - 1.
+DEFAULT_MAXEVENTS = 1023
+_DEFAULT_MASK = int(EpollEvent.EPOLLIN | EpollEvent.EPOLLPRI | EpollEvent.EPOLLOUT)
+_ADD, _MOD, _DEL = int(CtlOp.EPOLL_CTL_ADD), int(CtlOp.EPOLL_CTL_MOD), int(CtlOp.EPOLL_CTL_DEL)
+_CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
+
+
+class epoll:  # noqa: N801 - the name of the class it replaces
+    """select.epoll(sizehint=-1, flags=0): an edge- and level-triggered I/O event poller.
+
+    *sizehint* and *flags* are validated as select.epoll does and otherwise ignored: the
+    instance is always created with ``epoll_create1(EPOLL_CLOEXEC)``.  epoll_create(2).
+    """
+
+    __slots__ = ("__weakref__", "_backend", "_epfd", "_pool", "_words")
+
+    _epfd: int
+    _backend: Backend
+    _pool: list[EventBuffer]
+    _words: bool
+
+    def __new__(
+        cls, sizehint: int = -1, flags: int = 0, *, backend: BackendLike = None
+    ) -> epoll:
+        sizehint, flags = as_c_int(sizehint), as_c_int(flags)
+        if sizehint != -1 and sizehint <= 0:
+            raise ValueError("negative sizehint")
+        if flags and flags != _CLOEXEC:
+            raise OSError("invalid flags")
+        chosen = get_backend(backend)
+        epfd = chosen.create1(_CLOEXEC)
+        if epfd < 0:
+            raise_last_error()
+        return cls._wrap(epfd, chosen)
+
+    @classmethod
+    def _wrap(cls, epfd: int, chosen: Backend) -> epoll:
+        self = object.__new__(cls)
+        self._epfd = epfd
+        self._backend = chosen
+        self._pool = []
+        self._words = False
+        return self
+
+    @classmethod
+    def fromfd(cls, fd: int, *, backend: BackendLike = None) -> epoll:
+        """Create an epoll object from an existing epoll file descriptor, which it now owns.
+
+        As with select.epoll, -1 creates a new instance.
+        """
+        fd = as_c_int(fd)
+        if fd == -1:
+            return cls(backend=backend)
+        return cls._wrap(fd, get_backend(backend))
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the epoll fd; further operations raise ValueError.  Idempotent."""
+        epfd = self._epfd
+        if epfd >= 0:
+            self._epfd = -1
+            os.close(epfd)
+
+    def __del__(self) -> None:
+        epfd = getattr(self, "_epfd", -1)
+        if epfd >= 0:
+            self._epfd = -1
+            try:
+                os.close(epfd)
+            except OSError:
+                pass
+
+    @property
+    def closed(self) -> bool:
+        """True once the epoll fd is closed."""
+        return self._epfd < 0
+
+    def fileno(self) -> int:
+        """The epoll fd."""
+        if self._epfd < 0:
+            raise closed_error()
+        return self._epfd
+
+    @property
+    def backend(self) -> Backend:
+        """The backend this object calls the kernel through."""
+        return self._backend
+
+    def __enter__(self) -> epoll:
+        if self._epfd < 0:
+            raise closed_error()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"cannot pickle {type(self).__name__!r} object")
+
+    # -- the interest list ------------------------------------------------------------------
+
+    def _ctl(self, op: int, fd: int, mask: int, data: Optional[int]) -> None:
+        if self._epfd < 0:
+            raise closed_error()
+        if data is None:
+            word = fd
+        else:
+            word = as_u64(data)
+            # From now on, report whole data words rather than data.fd.
+            self._words = True
+        if self._backend.ctl(self._epfd, op, fd, byref(EpollEventStruct(mask, word))) < 0:
+            raise_last_error()
+
+    def register(
+        self, fd: Any, eventmask: int = _DEFAULT_MASK, *, data: Optional[int] = None
+    ) -> None:
+        """Register *fd* (an int or an object with ``fileno()``) for *eventmask*.
+
+        ``data`` (keyword-only, pyepoll's extension) is a 64-bit word that :meth:`poll` then
+        reports instead of the fd.  Registering an fd twice raises FileExistsError (EEXIST).
+        epoll_ctl(2), EPOLL_CTL_ADD.
+        """
+        self._ctl(_ADD, as_fd(fd), as_event_mask(eventmask), data)
+
+    def modify(self, fd: Any, eventmask: int, *, data: Optional[int] = None) -> None:
+        """Change the event mask (and data word) of a registered fd; re-arms EPOLLONESHOT.
+        FileNotFoundError (ENOENT) if *fd* is not registered.  epoll_ctl(2), EPOLL_CTL_MOD.
+        """
+        self._ctl(_MOD, as_fd(fd), as_event_mask(eventmask), data)
+
+    def unregister(self, fd: Any) -> None:
+        """Remove *fd* from the interest list.  FileNotFoundError (ENOENT) if it is not
+        registered; OSError (EBADF) if *fd* is already closed.  epoll_ctl(2), EPOLL_CTL_DEL.
+        """
+        fd = as_fd(fd)
+        self._ctl(_DEL, fd, 0, None)
+
+    def interest_list(self) -> list[Interest]:
+        """What the kernel holds for this instance, see :func:`pyepoll.interest_list`."""
+        return interest_list(self.fileno())
+
+    def get_params(self) -> EpollParams:
+        """The busy-poll parameters (Linux 6.9), see :func:`pyepoll.epoll_get_params`."""
+        return epoll_get_params(self.fileno())
+
+    def set_params(self, params: EpollParams) -> None:
+        """Set the busy-poll parameters (Linux 6.9), see :func:`pyepoll.epoll_set_params`."""
+        epoll_set_params(self.fileno(), params)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def poll(
+        self,
+        timeout: Optional[float] = None,
+        maxevents: int = -1,
+        *,
+        sigmask: Optional[Iterable[int]] = None,
+    ) -> Events:
+        """Wait for events: a list of ``(fd, events)`` pairs (``(data, events)`` for
+        registrations made with ``data=``).
+
+        *timeout* in seconds: None or negative blocks, 0 returns at once, a positive value is
+        rounded up to the next millisecond (never waits less than asked).  *maxevents* -1
+        means FD_SETSIZE - 1.  *sigmask* (pyepoll's extension): signals to block during the
+        wait, atomically (epoll_pwait).  EINTR is retried with the remaining time (PEP 475).
+        epoll_wait(2).
+        """
+        epfd = self._epfd
+        if epfd < 0:
+            raise closed_error()
+        if timeout is None:
+            ms = -1
+            timeout_ns: Optional[int] = None
+        else:
+            timeout_ns = seconds_to_ns(timeout)
+            ms = ns_to_ms(timeout_ns)
+            if not INT_MIN <= ms <= INT_MAX:
+                raise OverflowError("timeout is too large")
+            if ms < 0:
+                ms = -1
+                timeout_ns = None
+        if maxevents.__class__ is not int:
+            maxevents = as_c_int(maxevents)
+        if maxevents == -1:
+            maxevents = DEFAULT_MAXEVENTS
+        elif maxevents < 1:
+            raise ValueError(f"maxevents must be greater than 0, got {maxevents}")
+        elif maxevents > DEFAULT_MAXEVENTS:
+            return self._poll_large(epfd, as_c_int(maxevents), timeout_ns, sigmask)
+
+        pool = self._pool
+        try:
+            buffer = pool.pop()
+        except IndexError:
+            buffer = EventBuffer(DEFAULT_MAXEVENTS)
+        if sigmask is None and ms == 0:
+            count = self._backend.wait_nonblocking(epfd, buffer.array, maxevents, 0)
+            if count < 0:
+                count = self._interrupted_poll0()
+        else:
+            count = self._wait(epfd, buffer, maxevents, timeout_ns, sigmask)
+        result = buffer.words(count) if self._words else buffer.fds(count) if count else []
+        pool.append(buffer)
+        return result
+
+    def _interrupted_poll0(self) -> int:
+        # A zero timeout has no time left to retry with: after the handlers ran, the wait is
+        # over with no events (select.epoll does the same).
+        if get_errno() != EINTR:
+            raise_last_error()
+        check_signals()
+        return 0
+
+    def _wait(
+        self,
+        epfd: int,
+        buffer: EventBuffer,
+        maxevents: int,
+        timeout_ns: Optional[int],
+        sigmask: Optional[Iterable[int]],
+    ) -> int:
+        chosen = self._backend
+        array = buffer.array
+        if sigmask is None:
+            wait = chosen.wait
+
+            def attempt(remaining_ns: Optional[int]) -> int:
+                timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+                return wait(epfd, array, maxevents, timeout)  # type: ignore[no-any-return]
+
+        else:
+            mask = optional_sigset(sigmask, chosen.sigset_size)
+            pwait = chosen.pwait
+
+            def attempt(remaining_ns: Optional[int]) -> int:
+                timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+                return pwait(epfd, array, maxevents, timeout, mask)  # type: ignore[no-any-return]
+
+        return wait_with_retry(attempt, timeout_ns)
+
+    def _poll_large(
+        self,
+        epfd: int,
+        maxevents: int,
+        timeout_ns: Optional[int],
+        sigmask: Optional[Iterable[int]],
+    ) -> Events:
+        # More than the pooled buffers hold: a buffer of exactly *maxevents* for this call.
+        if maxevents > EP_MAX_EVENTS:
+            raise_errno(EINVAL)  # epoll_wait(2): the kernel's own bound
+        buffer = EventBuffer(maxevents)
+        count = self._wait(epfd, buffer, maxevents, timeout_ns, sigmask)
+        return buffer.words(count) if self._words else buffer.fds(count) if count else []
+
+
+epoll.__module__ = "pyepoll"

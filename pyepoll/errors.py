@@ -1,0 +1,42 @@
+"""The one place where a failed C call becomes a Python exception.
+
+Every call into a backend returns ``-1`` with ``errno`` set on failure.  ``errno`` is read with
+``ctypes.get_errno()``, ctypes' thread-local copy taken right after the call (the backends
+load the C library with ``use_errno=True``), never from a global that another thread could
+overwrite.  ``OSError(errno, strerror)`` picks the standard subclass itself: EEXIST gives
+FileExistsError, ENOENT FileNotFoundError, EPERM and EACCES PermissionError, EINTR
+InterruptedError, and so on.
+
+EINTR policy (PEP 475), stated once for the whole package: every wait that fails with EINTR
+first runs the Python signal handlers, so an exception raised by a handler propagates, and is
+then retried with the time that remains of the original timeout.  ``epoll_ctl`` and
+``epoll_create*`` never block and are not retried.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import NoReturn
+
+__all__ = ["closed_error", "errno_error", "raise_errno", "raise_last_error"]
+
+
+def errno_error(code: int) -> OSError:
+    """``OSError`` (the standard subclass for ``code``) with ``errno`` and message set."""
+    return OSError(code, os.strerror(code))
+
+
+def raise_errno(code: int) -> NoReturn:
+    """Raise the exception for ``code``."""
+    raise errno_error(code)
+
+
+def raise_last_error() -> NoReturn:
+    """Raise the exception for the ``errno`` of the last ctypes call in this thread."""
+    raise errno_error(ctypes.get_errno())
+
+
+def closed_error() -> ValueError:
+    """What select.epoll raises for any use of a closed object."""
+    return ValueError("I/O operation on closed epoll object")

@@ -1,0 +1,60 @@
+"""Waiting with the EINTR policy of PEP 475, shared by every wait in the package.
+
+A wait interrupted by a signal (EINTR) first runs the Python signal handlers, so that an
+exception a handler raises propagates out of the wait, and is then restarted with what remains
+of the original timeout: a call asked to wait 2 seconds never returns early because a signal
+arrived after 1.  This mirrors select.epoll.poll; see :mod:`pyepoll.errors` for the policy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import time
+from typing import Callable, Optional
+
+from .errors import raise_last_error
+
+__all__ = ["check_signals", "wait_with_retry"]
+
+
+def _load_check_signals() -> Callable[[], object]:
+    # ``PyErr_CheckSignals`` runs pending Python signal handlers now; called through
+    # ``pythonapi`` (a PyDLL) an exception it leaves set is raised by ctypes.  Interpreters
+    # without the C API (PyPy) run handlers at the next bytecode boundary anyway.
+    pythonapi = getattr(ctypes, "pythonapi", None)
+    function = getattr(pythonapi, "PyErr_CheckSignals", None)
+    if function is None:
+        return lambda: None
+    function.restype = ctypes.c_int
+    function.argtypes = ()
+    return function  # type: ignore[no-any-return]
+
+
+#: Run pending Python signal handlers, raising what they raise.
+check_signals = _load_check_signals()
+
+
+def wait_with_retry(attempt: Callable[[Optional[int]], int], timeout_ns: Optional[int]) -> int:
+    """Call ``attempt(remaining_ns)`` until it does not fail with EINTR; return its count.
+
+    ``timeout_ns`` None (or negative) means block: every attempt gets ``None``.  Otherwise each
+    retry gets the nanoseconds left until the deadline; once none are left, the wait is over
+    and reports 0 events, as the kernel would have on expiry.  Any other failure raises the
+    matching OSError.
+    """
+    if timeout_ns is not None and timeout_ns < 0:
+        timeout_ns = None
+    deadline = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+    remaining = timeout_ns
+    while True:
+        count = attempt(remaining)
+        if count >= 0:
+            return count
+        if ctypes.get_errno() != errno.EINTR:
+            raise_last_error()
+        check_signals()
+        if deadline is not None:
+            remaining = deadline - time.monotonic_ns()
+            if remaining < 0:
+                return 0
