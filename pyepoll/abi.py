@@ -16,23 +16,23 @@ from __future__ import annotations
 import ctypes
 import platform
 import struct
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 __all__ = [
     "ARCH",
-    "EP_MAX_EVENTS",
     "EPIOCGPARAMS",
     "EPIOCSPARAMS",
     "EPOLL_EVENT_FORMAT",
     "EPOLL_EVENT_SIZE",
+    "EP_MAX_EVENTS",
     "GLIBC_SIGSET_SIZE",
     "KERNEL_NSIG",
     "KERNEL_SIGSET_SIZE",
     "SYSCALLS",
-    "SyscallNumbers",
     "EpollEventStruct",
     "EpollParamsStruct",
     "KernelTimespec",
+    "SyscallNumbers",
     "arch_of",
 ]
 
@@ -45,10 +45,10 @@ class SyscallNumbers(NamedTuple):
     them over ``epoll_create1`` and ``epoll_pwait``.
     """
 
-    epoll_create: Optional[int]
+    epoll_create: int | None
     epoll_create1: int
     epoll_ctl: int
-    epoll_wait: Optional[int]
+    epoll_wait: int | None
     epoll_pwait: int
     epoll_pwait2: int
 

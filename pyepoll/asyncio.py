@@ -80,9 +80,10 @@ def run(
     if sys.version_info >= (3, 12):
         factory = functools.partial(new_event_loop, backend=backend)
         return asyncio.run(main, debug=debug, loop_factory=factory)
-    previous = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(EventLoopPolicy(backend=backend))
-    try:
-        return asyncio.run(main, debug=debug)
-    finally:
-        asyncio.set_event_loop_policy(previous)
+    else:  # an else for mypy: EventLoopPolicy does not exist on 3.14+
+        previous = asyncio.get_event_loop_policy()
+        asyncio.set_event_loop_policy(EventLoopPolicy(backend=backend))
+        try:
+            return asyncio.run(main, debug=debug)
+        finally:
+            asyncio.set_event_loop_policy(previous)

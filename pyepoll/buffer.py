@@ -20,21 +20,19 @@ import ctypes
 import mmap
 import operator
 import struct
-from typing import Union
 
 from .abi import EP_MAX_EVENTS, EPOLL_EVENT_FORMAT, EPOLL_EVENT_SIZE
 
-__all__ = ["EventBuffer", "Events"]
+__all__ = ["FD_WORD", "EventBuffer", "Events"]
 
 #: A decoded wait: ``(data, events)`` pairs, in the kernel's order.
 Events = list[tuple[int, int]]
 
 _RECORD = struct.Struct(EPOLL_EVENT_FORMAT)
-_FD_RECORD = struct.Struct(EPOLL_EVENT_FORMAT.replace("Q", "i4x"))
 # Record stride, and where ``data.fd`` (the first four bytes of the data union, whatever the
 # byte order) starts, in units of 32-bit words.
 _STRIDE = EPOLL_EVENT_SIZE // 4
-_DATA = _STRIDE - 2
+FD_WORD = _STRIDE - 2
 # Above this size a buffer is an anonymous mapping: its pages are zero-filled lazily by the
 # kernel, so a wait with a huge maxevents costs no more than the events it returns.
 _MAPPED_BYTES = 1 << 16
@@ -47,7 +45,7 @@ class EventBuffer:
     A buffer must not be shared by threads that wait at the same time.
     """
 
-    __slots__ = ("_events", "_fds", "_words", "array", "capacity")
+    __slots__ = ("array", "capacity", "event_words", "fd_words", "pointer", "view")
 
     def __init__(self, capacity: int) -> None:
         capacity = operator.index(capacity)
@@ -55,14 +53,19 @@ class EventBuffer:
             raise ValueError(f"capacity must be between 1 and {EP_MAX_EVENTS}, got {capacity}")
         self.capacity = capacity
         size = capacity * EPOLL_EVENT_SIZE
-        memory: Union[bytearray, mmap.mmap]
+        memory: bytearray | mmap.mmap
         memory = bytearray(size) if size <= _MAPPED_BYTES else mmap.mmap(-1, size)
         #: What the kernel writes into (passed as ``struct epoll_event *``).
         self.array = (ctypes.c_char * size).from_buffer(memory)
-        view = memoryview(memory)
-        self._events = view.cast("I")
-        self._fds = view.cast("i")
-        self._words = view
+        #: ``byref(array)``, made once: ctypes passes it without converting anything per call.
+        self.pointer = ctypes.byref(self.array)
+        #: The raw bytes, for ``struct.unpack_from``.
+        self.view = view = memoryview(memory)
+        #: The buffer as unsigned 32-bit words: ``events`` of record *i* is word ``i * stride``.
+        self.event_words = view.cast("I")
+        #: The buffer as signed 32-bit words: ``data.fd`` of record *i* is word
+        #: ``i * stride + FD_WORD``.
+        self.fd_words = view.cast("i")
 
     def __repr__(self) -> str:
         return f"<EventBuffer capacity={self.capacity}>"
@@ -70,12 +73,12 @@ class EventBuffer:
     def fds(self, count: int) -> Events:
         """The first ``count`` records as ``(data.fd, events)``, as select.epoll reports them."""
         if count == 1:
-            events, fd = _FD_RECORD.unpack_from(self._words)
-            return [(fd, events)]
+            return [(self.fd_words[FD_WORD], self.event_words[0])]
         end = count * _STRIDE
-        return list(zip(self._fds[_DATA:end:_STRIDE].tolist(), self._events[0:end:_STRIDE].tolist()))
+        fds = self.fd_words[FD_WORD:end:_STRIDE].tolist()
+        return list(zip(fds, self.event_words[0:end:_STRIDE].tolist()))
 
     def words(self, count: int) -> Events:
         """The first ``count`` records as ``(data, events)`` with the full 64-bit data word."""
-        records = _RECORD.iter_unpack(self._words[: count * EPOLL_EVENT_SIZE])
+        records = _RECORD.iter_unpack(self.view[: count * EPOLL_EVENT_SIZE])
         return [(data, events) for events, data in records]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import errno
 from collections.abc import Iterable
-from typing import Any, Optional
+from typing import Any
 
 from .abi import EP_MAX_EVENTS, EpollEventStruct, KernelTimespec
 from .backends import BackendLike, get_backend
@@ -73,7 +73,7 @@ def epoll_ctl(
     op: int,
     fd: int,
     events: int = 0,
-    data: Optional[int] = None,
+    data: int | None = None,
     *,
     null_event: bool = False,
     backend: BackendLike = None,
@@ -91,7 +91,7 @@ def epoll_ctl(
     _checked(get_backend(backend).ctl(epfd, op, fd, event))
 
 
-def _buffer_for(maxevents: Any, buffer: Optional[EventBuffer]) -> tuple[int, EventBuffer]:
+def _buffer_for(maxevents: Any, buffer: EventBuffer | None) -> tuple[int, EventBuffer]:
     maxevents = as_c_int(maxevents)
     # epoll_wait(2), ERRORS: EINVAL "maxevents is less than or equal to zero", and the kernel's
     # upper bound INT_MAX / sizeof(struct epoll_event): refused here, before any allocation.
@@ -105,14 +105,14 @@ def _buffer_for(maxevents: Any, buffer: Optional[EventBuffer]) -> tuple[int, Eve
 
 
 def _ms_attempt(call: Any, epfd: int, buffer: EventBuffer, maxevents: int, *extra: Any) -> Any:
-    def attempt(remaining_ns: Optional[int]) -> int:
+    def attempt(remaining_ns: int | None) -> int:
         timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-        return call(epfd, buffer.array, maxevents, timeout, *extra)  # type: ignore[no-any-return]
+        return call(epfd, buffer.pointer, maxevents, timeout, *extra)  # type: ignore[no-any-return]
 
     return attempt
 
 
-def _ms_to_ns(timeout_ms: Any) -> Optional[int]:
+def _ms_to_ns(timeout_ms: Any) -> int | None:
     timeout_ms = as_c_int(timeout_ms)
     return None if timeout_ms < 0 else timeout_ms * 1_000_000
 
@@ -122,7 +122,7 @@ def epoll_wait(
     maxevents: int,
     timeout_ms: int,
     *,
-    buffer: Optional[EventBuffer] = None,
+    buffer: EventBuffer | None = None,
     backend: BackendLike = None,
 ) -> Events:
     """``epoll_wait(epfd, events, maxevents, timeout)``: wait for events; return at most
@@ -143,9 +143,9 @@ def epoll_pwait(
     epfd: int,
     maxevents: int,
     timeout_ms: int,
-    sigmask: Optional[Iterable[int]] = None,
+    sigmask: Iterable[int] | None = None,
     *,
-    buffer: Optional[EventBuffer] = None,
+    buffer: EventBuffer | None = None,
     backend: BackendLike = None,
 ) -> Events:
     """``epoll_pwait(epfd, events, maxevents, timeout, &sigmask)``: :func:`epoll_wait` with
@@ -164,10 +164,10 @@ def epoll_pwait(
 def epoll_pwait2(
     epfd: int,
     maxevents: int,
-    timeout_ns: Optional[int] = None,
-    sigmask: Optional[Iterable[int]] = None,
+    timeout_ns: int | None = None,
+    sigmask: Iterable[int] | None = None,
     *,
-    buffer: Optional[EventBuffer] = None,
+    buffer: EventBuffer | None = None,
     backend: BackendLike = None,
 ) -> Events:
     """``epoll_pwait2(epfd, events, maxevents, &timeout, &sigmask)``: :func:`epoll_pwait`
@@ -183,11 +183,11 @@ def epoll_pwait2(
     if timeout_ns is not None:
         timeout_ns = as_int64(timeout_ns)
 
-    def attempt(remaining_ns: Optional[int]) -> int:
+    def attempt(remaining_ns: int | None) -> int:
         spec = None
         if remaining_ns is not None:
             spec = ctypes.byref(KernelTimespec(*divmod(remaining_ns, 1_000_000_000)))
-        return chosen.pwait2(epfd, buffer.array, maxevents, spec, mask)
+        return chosen.pwait2(epfd, buffer.pointer, maxevents, spec, mask)
 
     if timeout_ns is not None and timeout_ns < 0:
         # No retry policy for a timeout the kernel refuses: one call, its EINVAL raised.
@@ -208,8 +208,8 @@ def epoll_wait_raw(
     address = ctypes.c_void_p(as_u64(events_address))
     call = get_backend(backend).wait
 
-    def attempt(remaining_ns: Optional[int]) -> int:
+    def attempt(remaining_ns: int | None) -> int:
         timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-        return call(epfd, address, maxevents, timeout)  # type: ignore[no-any-return]
+        return call(epfd, address, maxevents, timeout)
 
     return wait_with_retry(attempt, _ms_to_ns(timeout_ms))

@@ -13,7 +13,7 @@ import operator
 import signal
 import sys
 from collections.abc import Iterable
-from typing import Any, Optional
+from typing import Any
 
 __all__ = [
     "INT_MAX",
@@ -128,8 +128,6 @@ def sigset(signals: Iterable[Any], size: int) -> ctypes.Array[ctypes.c_char]:
     return ctypes.create_string_buffer(raw, size)
 
 
-def optional_sigset(
-    signals: Optional[Iterable[Any]], size: int
-) -> Optional[ctypes.Array[ctypes.c_char]]:
+def optional_sigset(signals: Iterable[Any] | None, size: int) -> ctypes.Array[ctypes.c_char] | None:
     """:func:`sigset`, or ``None`` (a NULL mask) for ``None``."""
     return None if signals is None else sigset(signals, size)

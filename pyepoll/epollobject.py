@@ -23,18 +23,28 @@ Buffers are taken from a small per-object pool, so threads may poll one object a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from ctypes import byref, get_errno
 from errno import EINTR, EINVAL
 from types import TracebackType
-from typing import Any, Optional
+from typing import Any
 
 from .abi import EP_MAX_EVENTS, EpollEventStruct
-from .backends import Backend, BackendLike, get_backend
-from .buffer import EventBuffer, Events
-from .convert import INT_MAX, INT_MIN, as_c_int, as_event_mask, as_fd, as_u64, ns_to_ms
-from .convert import optional_sigset, seconds_to_ns
+from .backends import Backend, BackendLike, RawCall, get_backend
+from .buffer import FD_WORD, EventBuffer, Events
+from .convert import (
+    INT_MAX,
+    INT_MIN,
+    as_c_int,
+    as_event_mask,
+    as_fd,
+    as_u64,
+    ns_to_ms,
+    optional_sigset,
+    seconds_to_ns,
+)
 from .errors import closed_error, raise_errno, raise_last_error
 from .fdinfo import Interest, interest_list
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
@@ -50,23 +60,22 @@ _ADD, _MOD, _DEL = int(CtlOp.EPOLL_CTL_ADD), int(CtlOp.EPOLL_CTL_MOD), int(CtlOp
 _CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
 
 
-class epoll:  # noqa: N801 - the name of the class it replaces
+class epoll:
     """select.epoll(sizehint=-1, flags=0): an edge- and level-triggered I/O event poller.
 
     *sizehint* and *flags* are validated as select.epoll does and otherwise ignored: the
     instance is always created with ``epoll_create1(EPOLL_CLOEXEC)``.  epoll_create(2).
     """
 
-    __slots__ = ("__weakref__", "_backend", "_epfd", "_pool", "_words")
+    __slots__ = ("__weakref__", "_backend", "_epfd", "_fast", "_pool", "_words")
 
     _epfd: int
     _backend: Backend
     _pool: list[EventBuffer]
     _words: bool
+    _fast: RawCall | None
 
-    def __new__(
-        cls, sizehint: int = -1, flags: int = 0, *, backend: BackendLike = None
-    ) -> epoll:
+    def __new__(cls, sizehint: int = -1, flags: int = 0, *, backend: BackendLike = None) -> epoll:
         sizehint, flags = as_c_int(sizehint), as_c_int(flags)
         if sizehint != -1 and sizehint <= 0:
             raise ValueError("negative sizehint")
@@ -85,6 +94,7 @@ class epoll:  # noqa: N801 - the name of the class it replaces
         self._backend = chosen
         self._pool = []
         self._words = False
+        self._fast = chosen.wait_fast if epfd >= 0 else None
         return self
 
     @classmethod
@@ -105,16 +115,15 @@ class epoll:  # noqa: N801 - the name of the class it replaces
         epfd = self._epfd
         if epfd >= 0:
             self._epfd = -1
+            self._fast = None
             os.close(epfd)
 
     def __del__(self) -> None:
         epfd = getattr(self, "_epfd", -1)
         if epfd >= 0:
             self._epfd = -1
-            try:
+            with contextlib.suppress(OSError):
                 os.close(epfd)
-            except OSError:
-                pass
 
     @property
     def closed(self) -> bool:
@@ -139,9 +148,9 @@ class epoll:  # noqa: N801 - the name of the class it replaces
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -150,21 +159,20 @@ class epoll:  # noqa: N801 - the name of the class it replaces
 
     # -- the interest list ------------------------------------------------------------------
 
-    def _ctl(self, op: int, fd: int, mask: int, data: Optional[int]) -> None:
+    def _ctl(self, op: int, fd: int, mask: int, data: int | None) -> None:
         if self._epfd < 0:
             raise closed_error()
         if data is None:
             word = fd
         else:
             word = as_u64(data)
-            # From now on, report whole data words rather than data.fd.
+            # From now on, report whole data words rather than data.fd (slow path only).
             self._words = True
+            self._fast = None
         if self._backend.ctl(self._epfd, op, fd, byref(EpollEventStruct(mask, word))) < 0:
             raise_last_error()
 
-    def register(
-        self, fd: Any, eventmask: int = _DEFAULT_MASK, *, data: Optional[int] = None
-    ) -> None:
+    def register(self, fd: Any, eventmask: int = _DEFAULT_MASK, *, data: int | None = None) -> None:
         """Register *fd* (an int or an object with ``fileno()``) for *eventmask*.
 
         ``data`` (keyword-only, pyepoll's extension) is a 64-bit word that :meth:`poll` then
@@ -173,7 +181,7 @@ class epoll:  # noqa: N801 - the name of the class it replaces
         """
         self._ctl(_ADD, as_fd(fd), as_event_mask(eventmask), data)
 
-    def modify(self, fd: Any, eventmask: int, *, data: Optional[int] = None) -> None:
+    def modify(self, fd: Any, eventmask: int, *, data: int | None = None) -> None:
         """Change the event mask (and data word) of a registered fd; re-arms EPOLLONESHOT.
         FileNotFoundError (ENOENT) if *fd* is not registered.  epoll_ctl(2), EPOLL_CTL_MOD.
         """
@@ -202,10 +210,10 @@ class epoll:  # noqa: N801 - the name of the class it replaces
 
     def poll(
         self,
-        timeout: Optional[float] = None,
+        timeout: float | None = None,
         maxevents: int = -1,
         *,
-        sigmask: Optional[Iterable[int]] = None,
+        sigmask: Iterable[int] | None = None,
     ) -> Events:
         """Wait for events: a list of ``(fd, events)`` pairs (``(data, events)`` for
         registrations made with ``data=``).
@@ -216,49 +224,72 @@ class epoll:  # noqa: N801 - the name of the class it replaces
         wait, atomically (epoll_pwait).  EINTR is retried with the remaining time (PEP 475).
         epoll_wait(2).
         """
+        # The fast path: ``poll(0)`` and ``poll(0, n)`` with an int 0, as event loops call it
+        # between callbacks.  ``_fast`` is None when closed or when reporting data words.
+        fast = self._fast
+        if fast is not None and type(timeout) is int and not timeout and sigmask is None:
+            if maxevents == -1:
+                maxevents = DEFAULT_MAXEVENTS
+            elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
+                return self._poll(timeout, maxevents, sigmask)
+            pool = self._pool
+            try:
+                buffer = pool.pop()
+            except IndexError:
+                buffer = EventBuffer(DEFAULT_MAXEVENTS)
+            count = fast(self._epfd, buffer.pointer, maxevents, 0)
+            if count == 1:
+                result = [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
+                pool.append(buffer)
+                return result
+            if count < 0:
+                count = self._repeat_for_errno(buffer, maxevents)
+            result = buffer.fds(count) if count else []
+            pool.append(buffer)
+            return result
+        return self._poll(timeout, maxevents, sigmask)
+
+    def _poll(self, timeout: Any, maxevents: Any, sigmask: Iterable[int] | None) -> Events:
         epfd = self._epfd
         if epfd < 0:
             raise closed_error()
         if timeout is None:
-            ms = -1
-            timeout_ns: Optional[int] = None
+            timeout_ns: int | None = None
         else:
             timeout_ns = seconds_to_ns(timeout)
             ms = ns_to_ms(timeout_ns)
             if not INT_MIN <= ms <= INT_MAX:
                 raise OverflowError("timeout is too large")
             if ms < 0:
-                ms = -1
                 timeout_ns = None
-        if maxevents.__class__ is not int:
-            maxevents = as_c_int(maxevents)
+        maxevents = as_c_int(maxevents)
         if maxevents == -1:
             maxevents = DEFAULT_MAXEVENTS
         elif maxevents < 1:
             raise ValueError(f"maxevents must be greater than 0, got {maxevents}")
-        elif maxevents > DEFAULT_MAXEVENTS:
-            return self._poll_large(epfd, as_c_int(maxevents), timeout_ns, sigmask)
-
-        pool = self._pool
-        try:
-            buffer = pool.pop()
-        except IndexError:
-            buffer = EventBuffer(DEFAULT_MAXEVENTS)
-        if sigmask is None and ms == 0:
-            count = self._backend.wait_nonblocking(epfd, buffer.array, maxevents, 0)
-            if count < 0:
-                count = self._interrupted_poll0()
+        if maxevents <= DEFAULT_MAXEVENTS:
+            pool = self._pool
+            buffer = pool.pop() if pool else EventBuffer(DEFAULT_MAXEVENTS)
+        elif maxevents <= EP_MAX_EVENTS:
+            pool = []  # a buffer of exactly *maxevents* for this call only
+            buffer = EventBuffer(maxevents)
         else:
-            count = self._wait(epfd, buffer, maxevents, timeout_ns, sigmask)
+            raise_errno(EINVAL)  # epoll_wait(2): above the kernel's own bound
+        count = self._wait(epfd, buffer, maxevents, timeout_ns, sigmask)
         result = buffer.words(count) if self._words else buffer.fds(count) if count else []
         pool.append(buffer)
         return result
 
-    def _interrupted_poll0(self) -> int:
-        # A zero timeout has no time left to retry with: after the handlers ran, the wait is
-        # over with no events (select.epoll does the same).
+    def _repeat_for_errno(self, buffer: EventBuffer, maxevents: int) -> int:
+        # ``wait_fast`` does not capture errno; a zero-timeout wait fails deterministically,
+        # so the same call through ``wait_nonblocking`` fails again and tells why.
+        count = self._backend.wait_nonblocking(self._epfd, buffer.pointer, maxevents, 0)
+        if count >= 0:
+            return count
         if get_errno() != EINTR:
             raise_last_error()
+        # No time is left to retry a zero timeout with: once the handlers ran, the wait is
+        # over with no events, as with select.epoll.
         check_signals()
         return 0
 
@@ -267,41 +298,27 @@ class epoll:  # noqa: N801 - the name of the class it replaces
         epfd: int,
         buffer: EventBuffer,
         maxevents: int,
-        timeout_ns: Optional[int],
-        sigmask: Optional[Iterable[int]],
+        timeout_ns: int | None,
+        sigmask: Iterable[int] | None,
     ) -> int:
         chosen = self._backend
-        array = buffer.array
+        array = buffer.pointer
         if sigmask is None:
             wait = chosen.wait
 
-            def attempt(remaining_ns: Optional[int]) -> int:
+            def attempt(remaining_ns: int | None) -> int:
                 timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-                return wait(epfd, array, maxevents, timeout)  # type: ignore[no-any-return]
+                return wait(epfd, array, maxevents, timeout)
 
         else:
             mask = optional_sigset(sigmask, chosen.sigset_size)
             pwait = chosen.pwait
 
-            def attempt(remaining_ns: Optional[int]) -> int:
+            def attempt(remaining_ns: int | None) -> int:
                 timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-                return pwait(epfd, array, maxevents, timeout, mask)  # type: ignore[no-any-return]
+                return pwait(epfd, array, maxevents, timeout, mask)
 
         return wait_with_retry(attempt, timeout_ns)
-
-    def _poll_large(
-        self,
-        epfd: int,
-        maxevents: int,
-        timeout_ns: Optional[int],
-        sigmask: Optional[Iterable[int]],
-    ) -> Events:
-        # More than the pooled buffers hold: a buffer of exactly *maxevents* for this call.
-        if maxevents > EP_MAX_EVENTS:
-            raise_errno(EINVAL)  # epoll_wait(2): the kernel's own bound
-        buffer = EventBuffer(maxevents)
-        count = self._wait(epfd, buffer, maxevents, timeout_ns, sigmask)
-        return buffer.words(count) if self._words else buffer.fds(count) if count else []
 
 
 epoll.__module__ = "pyepoll"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 from .errors import raise_last_error
 
@@ -35,7 +35,7 @@ def _load_check_signals() -> Callable[[], object]:
 check_signals = _load_check_signals()
 
 
-def wait_with_retry(attempt: Callable[[Optional[int]], int], timeout_ns: Optional[int]) -> int:
+def wait_with_retry(attempt: Callable[[int | None], int], timeout_ns: int | None) -> int:
     """Call ``attempt(remaining_ns)`` until it does not fail with EINTR; return its count.
 
     ``timeout_ns`` None (or negative) means block: every attempt gets ``None``.  Otherwise each

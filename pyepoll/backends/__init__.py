@@ -21,7 +21,7 @@ read when first needed; every public function and constructor also takes ``backe
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional, Union
+from typing import Callable, Union
 
 __all__ = ["BACKEND_NAMES", "Backend", "BackendLike", "get_backend", "set_default_backend"]
 
@@ -37,7 +37,11 @@ class Backend:
 
     ``wait`` releases the GIL for the duration of the call; ``wait_nonblocking`` keeps it and
     must only be used with a timeout of 0, where the call cannot block: skipping the release
-    and re-acquisition of the GIL is a large part of the cost of a short call.
+    and re-acquisition of the GIL is a large part of the cost of a short call.  ``wait_fast``
+    is ``wait_nonblocking`` without ctypes' errno capture, which costs a thread-state lookup
+    per call: a caller that sees it fail repeats the call with ``wait_nonblocking`` to learn
+    the errno.  A zero-timeout wait cannot sleep, so its failures (EBADF, EINVAL, EFAULT)
+    are deterministic and the repeated call fails the same way.
     ``sigset_size`` is the size in bytes of the signal set that ``pwait`` and ``pwait2`` read.
     """
 
@@ -50,6 +54,7 @@ class Backend:
         "pwait2",
         "sigset_size",
         "wait",
+        "wait_fast",
         "wait_nonblocking",
     )
 
@@ -62,6 +67,7 @@ class Backend:
         ctl: RawCall,
         wait: RawCall,
         wait_nonblocking: RawCall,
+        wait_fast: RawCall,
         pwait: RawCall,
         pwait2: RawCall,
         sigset_size: int,
@@ -77,6 +83,8 @@ class Backend:
         self.wait = wait
         #: the same as ``wait``, GIL held: timeout 0 only
         self.wait_nonblocking = wait_nonblocking
+        #: the same as ``wait_nonblocking``, errno not captured
+        self.wait_fast = wait_fast
         #: ``epoll_pwait(epfd, events, maxevents, timeout, const sigset_t *sigmask)``
         self.pwait = pwait
         #: ``epoll_pwait2(epfd, events, maxevents, const struct timespec *, const sigset_t *)``
@@ -90,7 +98,7 @@ class Backend:
 BackendLike = Union[str, Backend, None]
 
 _loaded: dict[str, Backend] = {}
-_default: Optional[str] = None
+_default: str | None = None
 
 
 def _load(name: str) -> Backend:
@@ -130,5 +138,3 @@ def set_default_backend(name: str) -> None:
     global _default
     _load(name)
     _default = name
-
-

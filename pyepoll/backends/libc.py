@@ -19,7 +19,7 @@ from . import Backend
 from . import syscall as _syscall
 
 
-def _function(dll: ctypes.CDLL, name: str) -> "ctypes._NamedFuncPointer":
+def _function(dll: ctypes.CDLL, name: str) -> ctypes._NamedFuncPointer:
     function = dll[name]
     function.restype = ctypes.c_int
     return function
@@ -30,6 +30,7 @@ def load() -> Backend:
     # CDLL releases the GIL around each call; PyDLL keeps it (used for non-blocking waits).
     libc = ctypes.CDLL(None, use_errno=True)
     libc_gil = ctypes.PyDLL(None, use_errno=True)
+    libc_fast = ctypes.PyDLL(None)
     pwait2_name = "__epoll_pwait2_time64" if ctypes.sizeof(ctypes.c_void_p) == 4 else "epoll_pwait2"
     try:
         pwait2 = _function(libc, pwait2_name)
@@ -42,6 +43,7 @@ def load() -> Backend:
         ctl=_function(libc, "epoll_ctl"),
         wait=_function(libc, "epoll_wait"),
         wait_nonblocking=_function(libc_gil, "epoll_wait"),
+        wait_fast=_function(libc_fast, "epoll_wait"),
         pwait=_function(libc, "epoll_pwait"),
         pwait2=pwait2,
         sigset_size=GLIBC_SIGSET_SIZE,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
-from typing import Any, Optional
+from typing import Any
 
 from ..abi import ARCH, KERNEL_SIGSET_SIZE, SYSCALLS, SyscallNumbers
 from . import Backend, RawCall
@@ -28,7 +28,7 @@ _L = ctypes.c_long
 _P = ctypes.c_void_p
 
 
-def _prototype(dll: ctypes.CDLL, *argtypes: Any) -> "ctypes._NamedFuncPointer":
+def _prototype(dll: ctypes.CDLL, *argtypes: Any) -> ctypes._NamedFuncPointer:
     # ``syscall`` is variadic and reads every argument as a ``long``; one prototype per arity,
     # each its own function object (``dll[name]`` is not cached, unlike attribute access).
     function = dll["syscall"]
@@ -37,13 +37,21 @@ def _prototype(dll: ctypes.CDLL, *argtypes: Any) -> "ctypes._NamedFuncPointer":
     return function
 
 
-def _bind(function: Any, number: Optional[int]) -> RawCall:
+def _bind(function: Any, number: int | None) -> RawCall:
     if number is None:
         raise OSError(errno.ENOSYS, f"no such syscall on {ARCH}")
     return functools.partial(function, number)
 
 
-def load(numbers: Optional[SyscallNumbers] = None) -> Backend:
+def _without_mask(pwait: RawCall) -> RawCall:
+    # epoll_wait(2): epoll_pwait with a NULL sigmask is equivalent to epoll_wait.
+    def wait(epfd: int, events: Any, maxevents: int, timeout: int) -> int:
+        return pwait(epfd, events, maxevents, timeout, None, KERNEL_SIGSET_SIZE)
+
+    return wait
+
+
+def load(numbers: SyscallNumbers | None = None) -> Backend:
     """Bind ``syscall(2)`` for every epoll call, emulating the missing ones.
 
     ``numbers`` overrides this architecture's table; the test suite passes this table with
@@ -56,12 +64,15 @@ def load(numbers: Optional[SyscallNumbers] = None) -> Backend:
         raise OSError(errno.ENOSYS, f"pyepoll: no syscall numbers known for {ARCH}")
     libc = ctypes.CDLL(None, use_errno=True)
     libc_gil = ctypes.PyDLL(None, use_errno=True)
+    libc_fast = ctypes.PyDLL(None)
     one_arg = _prototype(libc, _L)
     ctl = _prototype(libc, _L, _L, _L, _P)
     wait = _prototype(libc, _L, _P, _L, _L)
     wait_gil = _prototype(libc_gil, _L, _P, _L, _L)
+    wait_fast_proto = _prototype(libc_fast, _L, _P, _L, _L)
     pwait = _prototype(libc, _L, _P, _L, _L, _P, _L)
     pwait_gil = _prototype(libc_gil, _L, _P, _L, _L, _P, _L)
+    pwait_fast = _prototype(libc_fast, _L, _P, _L, _L, _P, _L)
     pwait2 = _prototype(libc, _L, _P, _L, _P, _P, _L)
 
     create1 = _bind(one_arg, numbers.epoll_create1)
@@ -86,15 +97,11 @@ def load(numbers: Optional[SyscallNumbers] = None) -> Backend:
     if numbers.epoll_wait is not None:
         wait_call = _bind(wait, numbers.epoll_wait)
         wait_nonblocking = _bind(wait_gil, numbers.epoll_wait)
+        wait_fast = _bind(wait_fast_proto, numbers.epoll_wait)
     else:
-        pwait_nogil = raw_pwait
-        pwait_withgil = _bind(pwait_gil, numbers.epoll_pwait)
-
-        def wait_call(epfd: int, events: Any, maxevents: int, timeout: int) -> int:
-            return pwait_nogil(epfd, events, maxevents, timeout, None, KERNEL_SIGSET_SIZE)
-
-        def wait_nonblocking(epfd: int, events: Any, maxevents: int, timeout: int) -> int:
-            return pwait_withgil(epfd, events, maxevents, timeout, None, KERNEL_SIGSET_SIZE)
+        wait_call = _without_mask(raw_pwait)
+        wait_nonblocking = _without_mask(_bind(pwait_gil, numbers.epoll_pwait))
+        wait_fast = _without_mask(_bind(pwait_fast, numbers.epoll_pwait))
 
     return Backend(
         "syscall",
@@ -103,6 +110,7 @@ def load(numbers: Optional[SyscallNumbers] = None) -> Backend:
         ctl=_bind(ctl, numbers.epoll_ctl),
         wait=wait_call,
         wait_nonblocking=wait_nonblocking,
+        wait_fast=wait_fast,
         pwait=with_sigsetsize(raw_pwait),
         pwait2=with_sigsetsize(_bind(pwait2, numbers.epoll_pwait2)),
         sigset_size=KERNEL_SIGSET_SIZE,
