@@ -18,13 +18,15 @@ types and messages, ``fromfd``), this class reproduces it; everything it adds is
 
 Speed: a wait with timeout 0 cannot block, so it is made without releasing the GIL; event
 records are decoded by :class:`~pyepoll.buffer.EventBuffer` without a per-event Python loop.
-Buffers are taken from a small per-object pool, so threads may poll one object at once.
+Buffers are taken from a small per-object pool (a deque: its pop and append are atomic and,
+unlike a list's, never reallocate), so threads may poll one object at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections import deque
 from collections.abc import Iterable
 from ctypes import byref, get_errno
 from errno import EINTR, EINVAL
@@ -58,6 +60,7 @@ DEFAULT_MAXEVENTS = 1023
 _DEFAULT_MASK = int(EpollEvent.EPOLLIN | EpollEvent.EPOLLPRI | EpollEvent.EPOLLOUT)
 _ADD, _MOD, _DEL = int(CtlOp.EPOLL_CTL_ADD), int(CtlOp.EPOLL_CTL_MOD), int(CtlOp.EPOLL_CTL_DEL)
 _CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
+_ZERO, _UNLIMITED = 0, -1
 
 
 class epoll:
@@ -71,7 +74,7 @@ class epoll:
 
     _epfd: int
     _backend: Backend
-    _pool: list[EventBuffer]
+    _pool: deque[EventBuffer]
     _words: bool
     _fast: RawCall | None
 
@@ -92,7 +95,7 @@ class epoll:
         self = object.__new__(cls)
         self._epfd = epfd
         self._backend = chosen
-        self._pool = []
+        self._pool = deque()
         self._words = False
         self._fast = chosen.wait_fast if epfd >= 0 else None
         return self
@@ -105,7 +108,7 @@ class epoll:
         """
         fd = as_c_int(fd)
         if fd == -1:
-            return cls(backend=backend)
+            return epoll.__new__(cls, backend=backend)
         return cls._wrap(fd, get_backend(backend))
 
     # -- lifetime ---------------------------------------------------------------------------
@@ -224,29 +227,31 @@ class epoll:
         wait, atomically (epoll_pwait).  EINTR is retried with the remaining time (PEP 475).
         epoll_wait(2).
         """
-        # The fast path: ``poll(0)`` and ``poll(0, n)`` with an int 0, as event loops call it
-        # between callbacks.  ``_fast`` is None when closed or when reporting data words.
-        fast = self._fast
-        if fast is not None and type(timeout) is int and not timeout and sigmask is None:
-            if maxevents == -1:
-                maxevents = DEFAULT_MAXEVENTS
-            elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
-                return self._poll(timeout, maxevents, sigmask)
-            pool = self._pool
-            try:
-                buffer = pool.pop()
-            except IndexError:
-                buffer = EventBuffer(DEFAULT_MAXEVENTS)
-            count = fast(self._epfd, buffer.pointer, maxevents, 0)
-            if count == 1:
-                result = [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
+        # The fast path: ``poll(0)`` and ``poll(0, n)``, as event loops call it between
+        # callbacks.  ``is`` tests against the interpreter's cached small ints keep it cheap;
+        # anything else (0.0, False, an int subclass) takes the general path, which accepts
+        # the same values.  ``_fast`` is None when closed or when reporting data words.
+        if timeout is _ZERO and sigmask is None:
+            fast = self._fast
+            if fast is not None:
+                if maxevents is _UNLIMITED:
+                    maxevents = DEFAULT_MAXEVENTS
+                elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
+                    return self._poll(timeout, maxevents, sigmask)
+                pool = self._pool
+                try:
+                    buffer = pool.pop()
+                except IndexError:
+                    buffer = EventBuffer(DEFAULT_MAXEVENTS)
+                count = fast(self._epfd, buffer.pointer, maxevents, 0)
+                if count == 1:
+                    result = [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
+                else:
+                    if count < 0:
+                        count = self._repeat_for_errno(buffer, maxevents)
+                    result = buffer.fds(count) if count else []
                 pool.append(buffer)
                 return result
-            if count < 0:
-                count = self._repeat_for_errno(buffer, maxevents)
-            result = buffer.fds(count) if count else []
-            pool.append(buffer)
-            return result
         return self._poll(timeout, maxevents, sigmask)
 
     def _poll(self, timeout: Any, maxevents: Any, sigmask: Iterable[int] | None) -> Events:
@@ -271,7 +276,7 @@ class epoll:
             pool = self._pool
             buffer = pool.pop() if pool else EventBuffer(DEFAULT_MAXEVENTS)
         elif maxevents <= EP_MAX_EVENTS:
-            pool = []  # a buffer of exactly *maxevents* for this call only
+            pool = deque()  # a buffer of exactly *maxevents* for this call only
             buffer = EventBuffer(maxevents)
         else:
             raise_errno(EINVAL)  # epoll_wait(2): above the kernel's own bound
