@@ -20,10 +20,18 @@ read when first needed; every public function and constructor also takes ``backe
 
 from __future__ import annotations
 
+import ctypes
 import os
-from typing import Callable, Union
+from typing import Callable, Union, cast
 
-__all__ = ["BACKEND_NAMES", "Backend", "BackendLike", "get_backend", "set_default_backend"]
+__all__ = [
+    "BACKEND_NAMES",
+    "Backend",
+    "BackendLike",
+    "get_backend",
+    "gil_holding_int_function",
+    "set_default_backend",
+]
 
 #: Names of the available backends, in order of preference.
 BACKEND_NAMES = ("libc", "syscall")
@@ -93,6 +101,27 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<pyepoll backend {self.name!r}>"
+
+
+def gil_holding_int_function(name: str) -> RawCall:
+    """``name`` from the C library as a ctypes function that keeps the GIL, does not capture
+    errno, and has no ``restype`` at all.
+
+    Integer arguments are passed as C ``int``s, which is also right for ``syscall(2)``: the
+    kernel reads only the low 32 bits of a register for an ``int`` parameter.  A function
+    without ``restype`` converts its C ``int`` result with one direct call, where
+    a ``c_int`` restype goes through the generic result converter (a table search per call).
+    This is how ctypes builds the functions of ``CDLL`` itself; the ``_CFuncPtr`` base and the
+    flags are ctypes internals, so any interpreter without them gets a plain PyDLL function.
+    """
+    try:
+
+        class _GilHolding(ctypes._CFuncPtr):  # type: ignore[misc,name-defined]
+            _flags_ = ctypes._FUNCFLAG_CDECL | ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+
+        return cast(RawCall, _GilHolding((name, ctypes.PyDLL(None))))
+    except (AttributeError, TypeError):  # pragma: no cover - other ctypes implementations
+        return cast(RawCall, ctypes.PyDLL(None)[name])
 
 
 BackendLike = Union[str, Backend, None]

@@ -13,10 +13,9 @@ raw syscall for that one call.  On 32-bit targets glibc's ``epoll_pwait2`` takes
 from __future__ import annotations
 
 import ctypes
-from typing import Any
 
 from ..abi import GLIBC_SIGSET_SIZE
-from . import Backend
+from . import Backend, gil_holding_int_function
 from . import syscall as _syscall
 
 
@@ -24,25 +23,6 @@ def _function(dll: ctypes.CDLL, name: str) -> ctypes._NamedFuncPointer:
     function = dll[name]
     function.restype = ctypes.c_int
     return function
-
-
-def _int_returning_gil_holder(name: str) -> Any:
-    """``name`` from the C library as a ctypes function that keeps the GIL, does not capture
-    errno, and has no ``restype`` at all.
-
-    A function without ``restype`` converts its C ``int`` result with one direct call, where
-    a ``c_int`` restype goes through the generic result converter (a table search per call).
-    This is how ctypes builds the functions of ``CDLL`` itself; the ``_CFuncPtr`` base and the
-    flags are ctypes internals, so any interpreter without them gets a plain PyDLL function.
-    """
-    try:
-
-        class _GilHolding(ctypes._CFuncPtr):  # type: ignore[misc,name-defined]
-            _flags_ = ctypes._FUNCFLAG_CDECL | ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
-
-        return _GilHolding((name, ctypes.PyDLL(None)))
-    except (AttributeError, TypeError):  # pragma: no cover - other ctypes implementations
-        return _function(ctypes.PyDLL(None), name)
 
 
 def load() -> Backend:
@@ -62,7 +42,7 @@ def load() -> Backend:
         ctl=_function(libc, "epoll_ctl"),
         wait=_function(libc, "epoll_wait"),
         wait_nonblocking=_function(libc_gil, "epoll_wait"),
-        wait_fast=_int_returning_gil_holder("epoll_wait"),
+        wait_fast=gil_holding_int_function("epoll_wait"),
         pwait=_function(libc, "epoll_pwait"),
         pwait2=pwait2,
         sigset_size=GLIBC_SIGSET_SIZE,

@@ -22,7 +22,7 @@ import functools
 from typing import Any
 
 from ..abi import ARCH, KERNEL_SIGSET_SIZE, SYSCALLS, SyscallNumbers
-from . import Backend, RawCall
+from . import Backend, RawCall, gil_holding_int_function
 
 _L = ctypes.c_long
 _P = ctypes.c_void_p
@@ -64,15 +64,13 @@ def load(numbers: SyscallNumbers | None = None) -> Backend:
         raise OSError(errno.ENOSYS, f"pyepoll: no syscall numbers known for {ARCH}")
     libc = ctypes.CDLL(None, use_errno=True)
     libc_gil = ctypes.PyDLL(None, use_errno=True)
-    libc_fast = ctypes.PyDLL(None)
     one_arg = _prototype(libc, _L)
     ctl = _prototype(libc, _L, _L, _L, _P)
     wait = _prototype(libc, _L, _P, _L, _L)
     wait_gil = _prototype(libc_gil, _L, _P, _L, _L)
-    wait_fast_proto = _prototype(libc_fast, _L, _P, _L, _L)
+    fast_syscall = gil_holding_int_function("syscall")
     pwait = _prototype(libc, _L, _P, _L, _L, _P, _L)
     pwait_gil = _prototype(libc_gil, _L, _P, _L, _L, _P, _L)
-    pwait_fast = _prototype(libc_fast, _L, _P, _L, _L, _P, _L)
     pwait2 = _prototype(libc, _L, _P, _L, _P, _P, _L)
 
     create1 = _bind(one_arg, numbers.epoll_create1)
@@ -97,11 +95,11 @@ def load(numbers: SyscallNumbers | None = None) -> Backend:
     if numbers.epoll_wait is not None:
         wait_call = _bind(wait, numbers.epoll_wait)
         wait_nonblocking = _bind(wait_gil, numbers.epoll_wait)
-        wait_fast = _bind(wait_fast_proto, numbers.epoll_wait)
+        wait_fast = _bind(fast_syscall, numbers.epoll_wait)
     else:
         wait_call = _without_mask(raw_pwait)
         wait_nonblocking = _without_mask(_bind(pwait_gil, numbers.epoll_pwait))
-        wait_fast = _without_mask(_bind(pwait_fast, numbers.epoll_pwait))
+        wait_fast = _without_mask(_bind(fast_syscall, numbers.epoll_pwait))
 
     return Backend(
         "syscall",
