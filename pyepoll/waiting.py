@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import platform
 import time
-from typing import Callable
+from typing import Callable, cast
 
 from .errors import raise_last_error
 
@@ -22,13 +23,12 @@ def _load_check_signals() -> Callable[[], object]:
     # ``PyErr_CheckSignals`` runs pending Python signal handlers now; called through
     # ``pythonapi`` (a PyDLL) an exception it leaves set is raised by ctypes.  Interpreters
     # without the C API (PyPy) run handlers at the next bytecode boundary anyway.
-    pythonapi = getattr(ctypes, "pythonapi", None)
-    function = getattr(pythonapi, "PyErr_CheckSignals", None)
-    if function is None:
+    if platform.python_implementation() != "CPython":
         return lambda: None
+    function = ctypes.pythonapi.PyErr_CheckSignals
     function.restype = ctypes.c_int
     function.argtypes = ()
-    return function  # type: ignore[no-any-return]
+    return cast(Callable[[], object], function)
 
 
 #: Run pending Python signal handlers, raising what they raise.
