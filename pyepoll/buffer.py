@@ -72,8 +72,8 @@ class EventBuffer:
 
     def fds(self, count: int) -> Events:
         """The first ``count`` records as ``(data.fd, events)``, as select.epoll reports them."""
-        if count == 1:
-            return [(self.fd_words[FD_WORD], self.event_words[0])]
+        if count <= 1:
+            return [(self.fd_words[FD_WORD], self.event_words[0])] if count else []
         end = count * _STRIDE
         fds = self.fd_words[FD_WORD:end:_STRIDE].tolist()
         return list(zip(fds, self.event_words[0:end:_STRIDE].tolist()))

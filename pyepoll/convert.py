@@ -26,6 +26,7 @@ __all__ = [
     "as_u64",
     "ns_to_ms",
     "optional_sigset",
+    "poll_timeout_ms",
     "seconds_to_ns",
     "sigset",
 ]
@@ -103,6 +104,23 @@ def seconds_to_ns(timeout: Any) -> int:
     if ns not in _TIME_T_RANGE:
         raise OverflowError("timestamp too large to convert to C _PyTime_t")
     return ns
+
+
+def poll_timeout_ms(timeout: Any) -> int:
+    """select.epoll.poll's *timeout* (seconds, or None) as epoll_wait(2)'s milliseconds.
+
+    None and negative values become -1 (block); anything else is rounded up, first to
+    nanoseconds and then to milliseconds, exactly as CPython does it; a result outside a C
+    ``int`` raises OverflowError.
+    """
+    if timeout is None:
+        return -1
+    if type(timeout) is int and -1 <= timeout <= INT_MAX // 1000:
+        return -1 if timeout < 0 else timeout * 1000
+    ms = ns_to_ms(seconds_to_ns(timeout))
+    if not INT_MIN <= ms <= INT_MAX:
+        raise OverflowError("timeout is too large")
+    return -1 if ms < 0 else ms
 
 
 def ns_to_ms(ns: int) -> int:

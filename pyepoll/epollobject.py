@@ -28,25 +28,17 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Iterable
-from ctypes import byref, get_errno
+from ctypes import byref, c_int, get_errno
 from errno import EINTR, EINVAL
+from math import ceil
+from time import monotonic_ns
 from types import TracebackType
 from typing import Any
 
 from .abi import EP_MAX_EVENTS, EpollEventStruct
 from .backends import Backend, BackendLike, RawCall, get_backend
 from .buffer import FD_WORD, EventBuffer, Events
-from .convert import (
-    INT_MAX,
-    INT_MIN,
-    as_c_int,
-    as_event_mask,
-    as_fd,
-    as_u64,
-    ns_to_ms,
-    optional_sigset,
-    seconds_to_ns,
-)
+from .convert import as_c_int, as_event_mask, as_fd, as_u64, ns_to_ms, poll_timeout_ms, sigset
 from .errors import closed_error, raise_errno, raise_last_error
 from .fdinfo import Interest, interest_list
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
@@ -61,6 +53,23 @@ _DEFAULT_MASK = int(EpollEvent.EPOLLIN | EpollEvent.EPOLLPRI | EpollEvent.EPOLLO
 _ADD, _MOD, _DEL = int(CtlOp.EPOLL_CTL_ADD), int(CtlOp.EPOLL_CTL_MOD), int(CtlOp.EPOLL_CTL_DEL)
 _CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
 _ZERO, _UNLIMITED = 0, -1
+#: A timeout of -1 as a ready-made C int: ctypes converts a negative Python int only after a
+#: failed unsigned conversion, which raises and clears an OverflowError on every call.
+_BLOCK = c_int(-1)
+#: Float timeouts up to this many seconds convert to a C int of milliseconds without checks.
+_MAX_PLAIN_SECONDS = float(2**31 // 1000 - 1)
+
+
+def _checked_maxevents(maxevents: Any) -> int:
+    """select.epoll.poll's *maxevents* check: -1 means the default, then at least 1."""
+    number = as_c_int(maxevents)
+    if number == _UNLIMITED:
+        return DEFAULT_MAXEVENTS
+    if number < 1:
+        raise ValueError(f"maxevents must be greater than 0, got {number}")
+    if number > EP_MAX_EVENTS:
+        raise_errno(EINVAL)  # epoll_wait(2): above the kernel's own bound
+    return number
 
 
 class epoll:
@@ -70,13 +79,14 @@ class epoll:
     instance is always created with ``epoll_create1(EPOLL_CLOEXEC)``.  epoll_create(2).
     """
 
-    __slots__ = ("__weakref__", "_backend", "_epfd", "_fast", "_pool", "_words")
+    __slots__ = ("__weakref__", "_backend", "_epfd", "_fast", "_pool", "_wait", "_words")
 
     _epfd: int
     _backend: Backend
     _pool: deque[EventBuffer]
     _words: bool
     _fast: RawCall | None
+    _wait: RawCall
 
     def __new__(cls, sizehint: int = -1, flags: int = 0, *, backend: BackendLike = None) -> epoll:
         sizehint, flags = as_c_int(sizehint), as_c_int(flags)
@@ -98,35 +108,44 @@ class epoll:
         self._pool = deque()
         self._words = False
         self._fast = chosen.wait_fast if epfd >= 0 else None
+        self._wait = chosen.wait
         return self
 
     @classmethod
     def fromfd(cls, fd: int, *, backend: BackendLike = None) -> epoll:
         """Create an epoll object from an existing epoll file descriptor, which it now owns.
 
-        As with select.epoll, -1 creates a new instance.
+        As with select.epoll, -1 creates a new instance and other negative values raise
+        OSError.
         """
         fd = as_c_int(fd)
         if fd == -1:
             return epoll.__new__(cls, backend=backend)
+        if fd < 0:
+            # select.epoll raises OSError from an unset errno here: errno 0, "Error".
+            raise OSError(0, "Error")
         return cls._wrap(fd, get_backend(backend))
 
     # -- lifetime ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the epoll fd; further operations raise ValueError.  Idempotent."""
+        """Close the epoll fd; further operations raise ValueError.  Idempotent.
+
+        Like select.epoll's, it never raises: close(2) releases the descriptor even when it
+        reports an error, and an fd that was already closed behind the object's back (EBADF)
+        is closed as far as this object is concerned.
+        """
         epfd = self._epfd
         if epfd >= 0:
             self._epfd = -1
             self._fast = None
-            os.close(epfd)
-
-    def __del__(self) -> None:
-        epfd = getattr(self, "_epfd", -1)
-        if epfd >= 0:
-            self._epfd = -1
             with contextlib.suppress(OSError):
                 os.close(epfd)
+
+    def __del__(self) -> None:
+        # Garbage collection closes the fd, as select.epoll's deallocator does.
+        if getattr(self, "_epfd", -1) >= 0:
+            self.close()
 
     @property
     def closed(self) -> bool:
@@ -169,7 +188,7 @@ class epoll:
             word = fd
         else:
             word = as_u64(data)
-            # From now on, report whole data words rather than data.fd (slow path only).
+            # From now on, report whole data words rather than data.fd (general path only).
             self._words = True
             self._fast = None
         if self._backend.ctl(self._epfd, op, fd, byref(EpollEventStruct(mask, word))) < 0:
@@ -227,103 +246,114 @@ class epoll:
         wait, atomically (epoll_pwait).  EINTR is retried with the remaining time (PEP 475).
         epoll_wait(2).
         """
-        # The fast path: ``poll(0)`` and ``poll(0, n)``, as event loops call it between
-        # callbacks.  ``is`` tests against the interpreter's cached small ints keep it cheap;
-        # anything else (0.0, False, an int subclass) takes the general path, which accepts
-        # the same values.  ``_fast`` is None when closed or when reporting data words.
+        # This method is the hot path of every event loop.  ``poll(0)`` and ``poll(0, n)``
+        # (what loops call between callbacks) get a path of their own, picked out by ``is``
+        # tests against the interpreter's cached small ints; every other call, including
+        # 0.0 or an int subclass, takes the general path, which accepts the same values.
         if timeout is _ZERO and sigmask is None:
-            fast = self._fast
+            fast = self._fast  # None once closed, or once data words are reported
             if fast is not None:
                 if maxevents is _UNLIMITED:
                     maxevents = DEFAULT_MAXEVENTS
                 elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
-                    return self._poll(timeout, maxevents, sigmask)
+                    maxevents = _checked_maxevents(maxevents)
+                    return self.poll(0.0, maxevents)  # general path, unpooled buffer
                 pool = self._pool
                 try:
                     buffer = pool.pop()
                 except IndexError:
                     buffer = EventBuffer(DEFAULT_MAXEVENTS)
+                # Cannot block: GIL kept, errno not captured (``_recover`` learns it).
                 count = fast(self._epfd, buffer.pointer, maxevents, 0)
                 if count == 1:
                     result = [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
                 else:
                     if count < 0:
-                        count = self._repeat_for_errno(buffer, maxevents)
-                    result = buffer.fds(count) if count else []
+                        count = self._recover(buffer, maxevents, 0, 0)
+                    result = buffer.fds(count)
                 pool.append(buffer)
                 return result
-        return self._poll(timeout, maxevents, sigmask)
-
-    def _poll(self, timeout: Any, maxevents: Any, sigmask: Iterable[int] | None) -> Events:
+        # The general path, in select.epoll's order: closed check, timeout, maxevents.
         epfd = self._epfd
         if epfd < 0:
             raise closed_error()
-        if timeout is None:
-            timeout_ns: int | None = None
+        if timeout is None or timeout is _UNLIMITED:
+            ms = -1
+        elif type(timeout) is float and 0.0 <= timeout <= _MAX_PLAIN_SECONDS:
+            # poll_timeout_ms's rounding (up to ns, then up to ms), inlined for the common case.
+            ms = -(-ceil(timeout * 1e9) // 1_000_000)
         else:
-            timeout_ns = seconds_to_ns(timeout)
-            ms = ns_to_ms(timeout_ns)
-            if not INT_MIN <= ms <= INT_MAX:
-                raise OverflowError("timeout is too large")
-            if ms < 0:
-                timeout_ns = None
-        maxevents = as_c_int(maxevents)
-        if maxevents == -1:
+            ms = poll_timeout_ms(timeout)
+        if maxevents is _UNLIMITED:
             maxevents = DEFAULT_MAXEVENTS
-        elif maxevents < 1:
-            raise ValueError(f"maxevents must be greater than 0, got {maxevents}")
-        if maxevents <= DEFAULT_MAXEVENTS:
-            pool = self._pool
-            buffer = pool.pop() if pool else EventBuffer(DEFAULT_MAXEVENTS)
-        elif maxevents <= EP_MAX_EVENTS:
-            pool = deque()  # a buffer of exactly *maxevents* for this call only
-            buffer = EventBuffer(maxevents)
+        elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
+            maxevents = _checked_maxevents(maxevents)
+        pooled = self._pool if maxevents <= DEFAULT_MAXEVENTS else None
+        if pooled is None:
+            buffer = EventBuffer(maxevents)  # more than a pooled buffer holds: for this call
         else:
-            raise_errno(EINVAL)  # epoll_wait(2): above the kernel's own bound
-        count = self._wait(epfd, buffer, maxevents, timeout_ns, sigmask)
-        result = buffer.words(count) if self._words else buffer.fds(count) if count else []
-        pool.append(buffer)
+            try:
+                buffer = pooled.pop()
+            except IndexError:
+                buffer = EventBuffer(DEFAULT_MAXEVENTS)
+        if sigmask is None:
+            start = monotonic_ns() if ms > 0 else 0
+            if ms < 0:
+                count = self._wait(epfd, buffer.pointer, maxevents, _BLOCK)
+            elif ms:
+                count = self._wait(epfd, buffer.pointer, maxevents, ms)
+            else:
+                count = self._backend.wait_nonblocking(epfd, buffer.pointer, maxevents, 0)
+            if count < 0:
+                count = self._recover(buffer, maxevents, ms, start)
+        else:
+            count = self._wait_masked(buffer, maxevents, ms, sigmask)
+        if count == 1 and not self._words:
+            result = [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
+        else:
+            result = buffer.words(count) if self._words else buffer.fds(count)
+        if pooled is not None:
+            pooled.append(buffer)
         return result
 
-    def _repeat_for_errno(self, buffer: EventBuffer, maxevents: int) -> int:
-        # ``wait_fast`` does not capture errno; a zero-timeout wait fails deterministically,
-        # so the same call through ``wait_nonblocking`` fails again and tells why.
-        count = self._backend.wait_nonblocking(self._epfd, buffer.pointer, maxevents, 0)
-        if count >= 0:
-            return count
+    def _recover(self, buffer: EventBuffer, maxevents: int, ms: int, start: int) -> int:
+        """After a failed wait begun at *start* (monotonic ns): raise its error, or, for
+        EINTR, run the signal handlers and wait again for what remains of *ms*."""
+        epfd, pointer, chosen = self._epfd, buffer.pointer, self._backend
+        if ms == 0:
+            # ``wait_fast`` does not capture errno.  A zero-timeout wait fails deterministically
+            # (EBADF, EINVAL, EFAULT), so the same call, capturing errno, tells why.
+            count = chosen.wait_nonblocking(epfd, pointer, maxevents, 0)
+            if count >= 0:
+                return count
         if get_errno() != EINTR:
             raise_last_error()
-        # No time is left to retry a zero timeout with: once the handlers ran, the wait is
-        # over with no events, as with select.epoll.
         check_signals()
-        return 0
+        if ms == 0:
+            return 0  # no time left to retry with, as select.epoll
+        remaining = None if ms < 0 else start + ms * 1_000_000 - monotonic_ns()
+        if remaining is not None and remaining < 0:
+            return 0
+        wait = chosen.wait
 
-    def _wait(
-        self,
-        epfd: int,
-        buffer: EventBuffer,
-        maxevents: int,
-        timeout_ns: int | None,
-        sigmask: Iterable[int] | None,
+        def attempt(remaining_ns: int | None) -> int:
+            timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+            return wait(epfd, pointer, maxevents, timeout)
+
+        return wait_with_retry(attempt, remaining)
+
+    def _wait_masked(
+        self, buffer: EventBuffer, maxevents: int, ms: int, sigmask: Iterable[int]
     ) -> int:
-        chosen = self._backend
-        array = buffer.pointer
-        if sigmask is None:
-            wait = chosen.wait
+        epfd, pointer, chosen = self._epfd, buffer.pointer, self._backend
+        mask = sigset(sigmask, chosen.sigset_size)
+        pwait = chosen.pwait
 
-            def attempt(remaining_ns: int | None) -> int:
-                timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-                return wait(epfd, array, maxevents, timeout)
+        def attempt(remaining_ns: int | None) -> int:
+            timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+            return pwait(epfd, pointer, maxevents, timeout, mask)
 
-        else:
-            mask = optional_sigset(sigmask, chosen.sigset_size)
-            pwait = chosen.pwait
-
-            def attempt(remaining_ns: int | None) -> int:
-                timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-                return pwait(epfd, array, maxevents, timeout, mask)
-
-        return wait_with_retry(attempt, timeout_ns)
+        return wait_with_retry(attempt, None if ms < 0 else ms * 1_000_000)
 
 
 epoll.__module__ = "pyepoll"

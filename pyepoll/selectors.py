@@ -7,19 +7,20 @@ instead of a ``select.epoll``.  Every line of selector logic is the running inte
 Why a subclass and not a reimplementation
 -----------------------------------------
 "Behaves exactly like the standard library" means like the library of the interpreter that
-runs it, and that library changes: 3.13 rewrote the event translation and added
-``get_map().get``, 3.11 and 3.13 differ from 3.9 in small ways.  Inheriting keeps each
-version's behaviour to the letter; a reimplementation would copy one version's logic (which
-we do not do) and drift from the others.
+runs it, and that library changes: among 3.9-3.13 there are three versions of
+``selectors.py`` (3.9/3.10, 3.11/3.12, 3.13; 3.13 rewrote the event translation and added
+``get_map().get``).  Inheriting keeps each version's behaviour to the letter, with no
+selector logic of ours at all; a reimplementation would copy one version's logic (which we
+do not do) and drift from the others.
 
-The seam is private but narrow and stable: ``_PollLikeSelector.__init__`` creates its poller
-by calling ``self._selector_cls()``, unchanged from 3.4 through 3.13 (read in the 3.9, 3.10,
-3.11, 3.12 and 3.13 sources).  After that the stdlib touches its poller only through
-``select.epoll``'s public methods (``register``, ``modify``, ``unregister``,
-``poll(timeout, maxevents)``, ``fileno``, ``close``), and :class:`pyepoll.epoll` reproduces
-those methods, their exception types and their timeout conversion.  Should a future CPython
-stop calling ``_selector_cls``, the constructor raises ``RuntimeError`` instead of silently
-running on ``select.epoll``; the tests check the poller's type on every version.
+The seam is private but narrow and stable: ``_PollLikeSelector.__init__`` creates its poller by
+calling ``self._selector_cls()``, the same line in every source from 3.7 to 3.13 (read in each).
+After that the stdlib touches its poller only through ``select.epoll``'s public methods
+(``register``, ``modify``, ``unregister``, ``poll(timeout, maxevents)``, ``fileno``, ``close``),
+and :class:`pyepoll.epoll` reproduces those methods, their exception types and their timeout
+conversion. Should a future CPython stop calling ``_selector_cls``, the constructor raises
+``RuntimeError`` instead of silently running on ``select.epoll``; the tests check the poller's
+type on every version.
 
 What the inherited logic relies on (epoll(7), epoll_ctl(2), epoll_wait(2))
 --------------------------------------------------------------------------

@@ -28,8 +28,8 @@ __all__ = [
     "BACKEND_NAMES",
     "Backend",
     "BackendLike",
+    "c_function",
     "get_backend",
-    "gil_holding_int_function",
     "set_default_backend",
 ]
 
@@ -103,25 +103,38 @@ class Backend:
         return f"<pyepoll backend {self.name!r}>"
 
 
-def gil_holding_int_function(name: str) -> RawCall:
-    """``name`` from the C library as a ctypes function that keeps the GIL, does not capture
-    errno, and has no ``restype`` at all.
+_function_classes: dict[int, type] = {}
 
-    Integer arguments are passed as C ``int``s, which is also right for ``syscall(2)``: the
-    kernel reads only the low 32 bits of a register for an ``int`` parameter.  A function
-    without ``restype`` converts its C ``int`` result with one direct call, where
-    a ``c_int`` restype goes through the generic result converter (a table search per call).
-    This is how ctypes builds the functions of ``CDLL`` itself; the ``_CFuncPtr`` base and the
-    flags are ctypes internals, so any interpreter without them gets a plain PyDLL function.
+
+def c_function(name: str, *, keep_gil: bool = False, capture_errno: bool = True) -> RawCall:
+    """``name`` from the C library as a ctypes function returning a C ``int``.
+
+    ``keep_gil``: call without releasing the GIL (only for calls that cannot block).
+    ``capture_errno``: save ``errno`` for ``ctypes.get_errno()`` after the call; without it the
+    call skips a thread-state lookup, and a caller that sees a failure must repeat the call
+    with a capturing function to learn why.
+
+    The function has no ``restype`` at all, so ctypes turns its result into an int with one
+    direct conversion instead of its generic result converter (a table search per call), and
+    no ``argtypes``: integers go in as C ``int``, ctypes objects and ``byref`` as pointers.
+    Every integer is range-checked before it gets here.  This is how ``CDLL`` builds its own
+    functions; ``_CFuncPtr`` and the flags are ctypes internals, so an interpreter without
+    them gets ordinary ``CDLL``/``PyDLL`` functions, which behave the same, a little slower.
     """
+    flags = ctypes._FUNCFLAG_CDECL  # type: ignore[attr-defined]
+    if keep_gil:
+        flags |= ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+    if capture_errno:
+        flags |= ctypes._FUNCFLAG_USE_ERRNO  # type: ignore[attr-defined]
     try:
-
-        class _GilHolding(ctypes._CFuncPtr):  # type: ignore[misc,name-defined]
-            _flags_ = ctypes._FUNCFLAG_CDECL | ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
-
-        return cast(RawCall, _GilHolding((name, ctypes.PyDLL(None))))
+        cls = _function_classes.get(flags)
+        if cls is None:
+            base = ctypes._CFuncPtr  # type: ignore[attr-defined]
+            cls = _function_classes[flags] = type("CFunction", (base,), {"_flags_": flags})
+        return cast(RawCall, cls((name, ctypes.CDLL(None))))
     except (AttributeError, TypeError):  # pragma: no cover - other ctypes implementations
-        return cast(RawCall, ctypes.PyDLL(None)[name])
+        dll_type = ctypes.PyDLL if keep_gil else ctypes.CDLL
+        return cast(RawCall, dll_type(None, use_errno=capture_errno)[name])
 
 
 BackendLike = Union[str, Backend, None]

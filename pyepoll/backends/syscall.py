@@ -12,6 +12,12 @@ emulated here exactly as C libraries do it:
 The raw ``epoll_pwait`` and ``epoll_pwait2`` take a sixth argument the C wrappers hide,
 ``sigsetsize``, which must equal the kernel's ``sizeof(sigset_t)`` (8 bytes here), not the C
 library's 128: anything else is EINVAL.
+
+Arguments go through ``syscall``'s variadic ``long`` slots as C ``int``s or pointers.  For an
+``int`` parameter that is exact, since the kernel reads only the low 32 bits of the register.
+``sigsetsize`` is a ``size_t`` and the seventh argument of ``syscall``, which x86-64 passes on
+the stack, where an ``int`` leaves the upper half of its 8-byte slot undefined: it is passed as
+a ``c_size_t`` object, a full 64-bit value.
 """
 
 from __future__ import annotations
@@ -22,31 +28,30 @@ import functools
 from typing import Any
 
 from ..abi import ARCH, KERNEL_SIGSET_SIZE, SYSCALLS, SyscallNumbers
-from . import Backend, RawCall, gil_holding_int_function
-
-_L = ctypes.c_long
-_P = ctypes.c_void_p
+from . import Backend, RawCall, c_function
 
 
-def _prototype(dll: ctypes.CDLL, *argtypes: Any) -> ctypes._NamedFuncPointer:
-    # ``syscall`` is variadic and reads every argument as a ``long``; one prototype per arity,
-    # each its own function object (``dll[name]`` is not cached, unlike attribute access).
-    function = dll["syscall"]
-    function.restype = _L
-    function.argtypes = (_L, *argtypes)
-    return function
-
-
-def _bind(function: Any, number: int | None) -> RawCall:
+def _bind(function: RawCall, number: int | None) -> RawCall:
     if number is None:
         raise OSError(errno.ENOSYS, f"no such syscall on {ARCH}")
     return functools.partial(function, number)
 
 
+_SIGSETSIZE = ctypes.c_size_t(KERNEL_SIGSET_SIZE)
+
+
+def _with_sigsetsize(pwait: RawCall) -> RawCall:
+    # The raw calls take the mask's size as a sixth argument, which the C wrappers hide.
+    def call(epfd: int, events: Any, maxevents: int, timeout: Any, mask: Any) -> int:
+        return pwait(epfd, events, maxevents, timeout, mask, _SIGSETSIZE)
+
+    return call
+
+
 def _without_mask(pwait: RawCall) -> RawCall:
     # epoll_wait(2): epoll_pwait with a NULL sigmask is equivalent to epoll_wait.
     def wait(epfd: int, events: Any, maxevents: int, timeout: int) -> int:
-        return pwait(epfd, events, maxevents, timeout, None, KERNEL_SIGSET_SIZE)
+        return pwait(epfd, events, maxevents, timeout, None, _SIGSETSIZE)
 
     return wait
 
@@ -62,54 +67,40 @@ def load(numbers: SyscallNumbers | None = None) -> Backend:
         numbers = SYSCALLS.get(ARCH)
     if numbers is None:
         raise OSError(errno.ENOSYS, f"pyepoll: no syscall numbers known for {ARCH}")
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc_gil = ctypes.PyDLL(None, use_errno=True)
-    one_arg = _prototype(libc, _L)
-    ctl = _prototype(libc, _L, _L, _L, _P)
-    wait = _prototype(libc, _L, _P, _L, _L)
-    wait_gil = _prototype(libc_gil, _L, _P, _L, _L)
-    fast_syscall = gil_holding_int_function("syscall")
-    pwait = _prototype(libc, _L, _P, _L, _L, _P, _L)
-    pwait_gil = _prototype(libc_gil, _L, _P, _L, _L, _P, _L)
-    pwait2 = _prototype(libc, _L, _P, _L, _P, _P, _L)
-
-    create1 = _bind(one_arg, numbers.epoll_create1)
-    raw_pwait = _bind(pwait, numbers.epoll_pwait)
-
-    def with_sigsetsize(call: RawCall) -> RawCall:
-        def bound(epfd: int, events: Any, maxevents: int, timeout: Any, mask: Any) -> int:
-            return call(epfd, events, maxevents, timeout, mask, KERNEL_SIGSET_SIZE)
-
-        return bound
+    call = c_function("syscall")
+    call_gil = c_function("syscall", keep_gil=True)
+    call_fast = c_function("syscall", keep_gil=True, capture_errno=False)
+    create1 = _bind(call, numbers.epoll_create1)
 
     if numbers.epoll_create is not None:
-        create = _bind(one_arg, numbers.epoll_create)
+        create = _bind(call, numbers.epoll_create)
     else:
 
         def create(size: int) -> int:
+            # epoll_create(2), NOTES: size is ignored, but must be greater than zero.
             if size <= 0:
                 ctypes.set_errno(errno.EINVAL)
                 return -1
             return create1(0)
 
     if numbers.epoll_wait is not None:
-        wait_call = _bind(wait, numbers.epoll_wait)
-        wait_nonblocking = _bind(wait_gil, numbers.epoll_wait)
-        wait_fast = _bind(fast_syscall, numbers.epoll_wait)
+        wait = _bind(call, numbers.epoll_wait)
+        wait_nonblocking = _bind(call_gil, numbers.epoll_wait)
+        wait_fast = _bind(call_fast, numbers.epoll_wait)
     else:
-        wait_call = _without_mask(raw_pwait)
-        wait_nonblocking = _without_mask(_bind(pwait_gil, numbers.epoll_pwait))
-        wait_fast = _without_mask(_bind(fast_syscall, numbers.epoll_pwait))
+        wait = _without_mask(_bind(call, numbers.epoll_pwait))
+        wait_nonblocking = _without_mask(_bind(call_gil, numbers.epoll_pwait))
+        wait_fast = _without_mask(_bind(call_fast, numbers.epoll_pwait))
 
     return Backend(
         "syscall",
         create=create,
         create1=create1,
-        ctl=_bind(ctl, numbers.epoll_ctl),
-        wait=wait_call,
+        ctl=_bind(call, numbers.epoll_ctl),
+        wait=wait,
         wait_nonblocking=wait_nonblocking,
         wait_fast=wait_fast,
-        pwait=with_sigsetsize(raw_pwait),
-        pwait2=with_sigsetsize(_bind(pwait2, numbers.epoll_pwait2)),
+        pwait=_with_sigsetsize(_bind(call, numbers.epoll_pwait)),
+        pwait2=_with_sigsetsize(_bind(call, numbers.epoll_pwait2)),
         sigset_size=KERNEL_SIGSET_SIZE,
     )
