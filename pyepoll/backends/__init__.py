@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 from typing import Callable, Union, cast
 
 __all__ = [
@@ -119,22 +120,25 @@ def c_function(name: str, *, keep_gil: bool = False, capture_errno: bool = True)
     no ``argtypes``: integers go in as C ``int``, ctypes objects and ``byref`` as pointers.
     Every integer is range-checked before it gets here.  This is how ``CDLL`` builds its own
     functions; ``_CFuncPtr`` and the flags are ctypes internals, so an interpreter without
-    them gets ordinary ``CDLL``/``PyDLL`` functions, which behave the same, a little slower.
+    other interpreters (PyPy, whose ctypes returns None from such a function) get ordinary
+    ``CDLL``/``PyDLL`` functions.
     """
-    flags = ctypes._FUNCFLAG_CDECL  # type: ignore[attr-defined]
-    if keep_gil:
-        flags |= ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
-    if capture_errno:
-        flags |= ctypes._FUNCFLAG_USE_ERRNO  # type: ignore[attr-defined]
-    try:
+    if platform.python_implementation() == "CPython":
+        flags = ctypes._FUNCFLAG_CDECL  # type: ignore[attr-defined]
+        if keep_gil:
+            flags |= ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+        if capture_errno:
+            flags |= ctypes._FUNCFLAG_USE_ERRNO  # type: ignore[attr-defined]
         cls = _function_classes.get(flags)
         if cls is None:
             base = ctypes._CFuncPtr  # type: ignore[attr-defined]
             cls = _function_classes[flags] = type("CFunction", (base,), {"_flags_": flags})
         return cast(RawCall, cls((name, ctypes.CDLL(None))))
-    except (AttributeError, TypeError):  # pragma: no cover - other ctypes implementations
-        dll_type = ctypes.PyDLL if keep_gil else ctypes.CDLL
-        return cast(RawCall, dll_type(None, use_errno=capture_errno)[name])
+    # PyPy has no PyDLL (and no GIL release cost worth avoiding): CDLL for everything.
+    dll_type = getattr(ctypes, "PyDLL", ctypes.CDLL) if keep_gil else ctypes.CDLL
+    function = dll_type(None, use_errno=capture_errno)[name]
+    function.restype = ctypes.c_int
+    return cast(RawCall, function)
 
 
 BackendLike = Union[str, Backend, None]
