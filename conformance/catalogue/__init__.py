@@ -1,0 +1,81 @@
+"""The clause catalogue: the controlled vocabulary of the conformance suite.
+
+Every clause has a stable ID (a slug such as ``epoll_ctl.EEXIST``, never a section number), the
+page and section it comes from, a verbatim quote of the claim (for man-page clauses; the rendered
+text of Linux man-pages 6.03, whitespace collapsed), and the version the quote was taken from.
+Kernel-behaviour clauses state, in our words, what the kernel does where the pages are silent or
+stale, with the kernel version it was seen on. A clause that cannot be tested safely keeps its
+place here with the reason (``untestable``); a clause whose details may differ between two correct
+implementations is marked ``impl_defined``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+#: The man-pages release every quote was taken from (the footer of each page on this machine).
+MAN_PAGES = "Linux man-pages 6.03"
+#: The kernel the kernel-behaviour clauses were observed on.
+KERNEL_SEEN = "Linux 6.18"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One checkable statement of the specification."""
+
+    id: str
+    page: str
+    section: str
+    quote: str
+    source: str = MAN_PAGES
+    min_kernel: tuple[int, ...] | None = None
+    untestable: str | None = None
+    impl_defined: bool = False
+
+    @property
+    def testable(self) -> bool:
+        return self.untestable is None
+
+    @property
+    def kernel_behaviour(self) -> bool:
+        """True for clauses that describe the kernel beyond what the man pages say."""
+        return self.source != MAN_PAGES
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "page": self.page,
+            "section": self.section,
+            "claim": self.quote,
+            "source": self.source,
+            "min_kernel": ".".join(map(str, self.min_kernel)) if self.min_kernel else None,
+            "testable": self.testable,
+            "untestable_reason": self.untestable,
+            "implementation_defined": self.impl_defined,
+        }
+
+
+def _load() -> dict[str, Clause]:
+    from conformance.catalogue import epoll7, epoll_create, epoll_ctl, epoll_wait, kernel
+
+    table: dict[str, Clause] = {}
+    for module in (epoll_create, epoll_ctl, epoll_wait, epoll7, kernel):
+        for clause in module.CLAUSES:
+            if clause.id in table:
+                raise ValueError(f"duplicate clause id {clause.id!r}")
+            table[clause.id] = clause
+    return table
+
+
+CATALOGUE: dict[str, Clause] = _load()
+
+
+def get(clause_id: str) -> Clause:
+    """The clause named *clause_id*; KeyError for an unknown ID."""
+    return CATALOGUE[clause_id]
+
+
+def clauses() -> Iterator[Clause]:
+    """All clauses in catalogue order (page by page, as the pages run)."""
+    return iter(CATALOGUE.values())

@@ -1,0 +1,17 @@
+"""Loads the conformance plugin (unless ``-p conformance.plugin`` did) and the fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import plugin
+from conformance.fixtures import ep, no_fd_leak, res
+
+__all__ = ["ep", "no_fd_leak", "res"]
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # A conftest below the rootdir may not use `pytest_plugins`; registering the plugin here
+    # replays pytest_addoption for it, so its option exists before the command line is parsed.
+    if pluginmanager.get_plugin("conformance.plugin") is None:
+        pluginmanager.register(plugin, "conformance.plugin")

@@ -1,0 +1,193 @@
+"""epoll_wait(2), ERRORS for epoll_wait/epoll_pwait/epoll_pwait2, and the pwait calls."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+from typing import Callable
+
+import pytest
+
+from conformance import flags as F
+from conformance.adapters import PWAIT, PWAIT2, RAW, RAW_ADDRESS, Adapter, Events
+from conformance.catalogue.epoll_wait import WAIT_CALLS
+from conformance.kobjects import Resources, is_open
+from conformance.support import Stopwatch, raises_errno, require, require_kernel, wrapping
+from conformance.timing import (
+    DELAY,
+    PROMPT,
+    Interrupt,
+    later,
+    signal_handler,
+    signal_main_thread,
+)
+
+clause = pytest.mark.clause
+CALLS = ["epoll_wait", "epoll_pwait", "epoll_pwait2"]
+SINCE = {call: since for call, _, since in WAIT_CALLS}
+
+Wait = Callable[[int, int], Events]
+
+
+def waiter(impl: Adapter, call: str) -> Wait:
+    """``wait(epfd, maxevents)`` with timeout 0 through *call*: the raw calls where the adapter
+    has them; epoll_wait falls back to the instance API (``fromfd(dup(epfd)).poll``)."""
+    require_kernel(SINCE[call])
+    if call == "epoll_pwait":
+        require(impl, PWAIT)
+        return lambda epfd, n: impl.raw.epoll_pwait(epfd, n, 0, None)
+    if call == "epoll_pwait2":
+        require(impl, PWAIT2)
+        return lambda epfd, n: impl.raw.epoll_pwait2(epfd, n, 0, None)
+    if impl.has(RAW):
+        return lambda epfd, n: impl.raw.epoll_wait(epfd, n, 0)
+
+    def through_instance(epfd: int, maxevents: int) -> Events:
+        with wrapping(impl, lambda: os.dup(epfd) if is_open(epfd) else epfd) as instance:
+            return instance.poll(0, maxevents)
+
+    return through_instance
+
+
+def per_call(suffix: str) -> list[object]:
+    """The three calls as parameters, each marked with its own clause ``<call>.<suffix>``."""
+    return [pytest.param(call, marks=clause(f"{call}.{suffix}"), id=call) for call in CALLS]
+
+
+@pytest.mark.parametrize("call", per_call("EBADF"))
+def test_ebadf(impl: Adapter, res: Resources, call: str) -> None:
+    wait = waiter(impl, call)
+    with raises_errno(errno.EBADF):
+        wait(res.closed_fd(), 1)
+
+
+@pytest.mark.parametrize("call", per_call("EINVAL.not_epoll"))
+def test_einval_not_epoll(impl: Adapter, res: Resources, call: str) -> None:
+    wait = waiter(impl, call)
+    r, _ = res.pipe()
+    with raises_errno(errno.EINVAL):
+        wait(r, 1)
+
+
+@pytest.mark.parametrize("call", per_call("EINVAL.maxevents"))
+@pytest.mark.parametrize("maxevents", [0, -1])
+def test_einval_maxevents(impl: Adapter, res: Resources, call: str, maxevents: int) -> None:
+    require(impl, RAW)
+    wait = waiter(impl, call)
+    epfd = res.raw_epoll(impl)
+    with raises_errno(errno.EINVAL):
+        wait(epfd, maxevents)
+
+
+@pytest.mark.parametrize("call", per_call("EFAULT"))
+def test_efault(impl: Adapter, res: Resources, call: str) -> None:
+    require_kernel(SINCE[call])
+    require(impl, RAW, RAW_ADDRESS)
+    epfd, (r, w) = res.raw_epoll(impl), res.pipe()
+    os.write(w, b"x")
+    impl.raw.epoll_ctl(epfd, F.EPOLL_CTL_ADD, r, F.EPOLLIN)
+    # The kernel checks the buffer when it copies a ready event out, so one must be ready.
+    with raises_errno(errno.EFAULT):
+        impl.raw.epoll_wait_raw(epfd, 0, 1, 0, call=call)
+
+
+def blocking_waiter(impl: Adapter, res: Resources, call: str) -> Callable[[int], Events]:
+    """``wait(timeout_ms)`` on a new instance with an idle pipe registered, through *call*:
+    the instance's poll for epoll_wait, the raw calls (NULL sigmask) for the other two."""
+    require_kernel(SINCE[call])
+    r, _ = res.pipe()
+    if call == "epoll_wait":
+        ep = res.epoll(impl)
+        ep.register(r, F.EPOLLIN)
+        return ep.poll
+    require(impl, PWAIT if call == "epoll_pwait" else PWAIT2, RAW)
+    epfd = res.raw_epoll(impl)
+    impl.raw.epoll_ctl(epfd, F.EPOLL_CTL_ADD, r, F.EPOLLIN)
+    if call == "epoll_pwait":
+        return lambda ms: impl.raw.epoll_pwait(epfd, 1, ms, None)
+    return lambda ms: impl.raw.epoll_pwait2(epfd, 1, ms * 1_000_000, None)
+
+
+@pytest.mark.parametrize("call", per_call("EINTR"))
+def test_signal_handler_interrupts_the_wait(impl: Adapter, res: Resources, call: str) -> None:
+    # Python surfaces an interrupted wait as the handler's exception (PEP 475: EINTR itself
+    # is retried, so a handler that returns does not end the wait: see the next test).
+    wait = blocking_waiter(impl, res, call)
+    with signal_handler(signal.SIGUSR1, raising=True), later(
+        signal_main_thread(signal.SIGUSR1)
+    ), Stopwatch() as sw, pytest.raises(Interrupt):
+        wait(60_000)
+    assert sw.elapsed < PROMPT * 4
+
+
+@pytest.mark.parametrize("call", per_call("EINTR"))
+def test_wait_resumes_after_a_returning_handler(
+    impl: Adapter, res: Resources, call: str
+) -> None:
+    wait = blocking_waiter(impl, res, call)
+    timeout = 3 * DELAY
+    with signal_handler(signal.SIGUSR1, raising=False) as calls, later(
+        signal_main_thread(signal.SIGUSR1)
+    ), Stopwatch() as sw:
+        got = wait(int(timeout * 1000))
+    assert calls, "the handler never ran"
+    assert got == [] and sw.elapsed >= timeout - 0.01
+
+
+@clause("epoll_pwait.sigmask")
+def test_pwait_blocks_the_masked_signal(impl: Adapter, res: Resources) -> None:
+    require(impl, PWAIT)
+    epfd = res.raw_epoll(impl)
+    timeout = 5 * DELAY
+    with signal_handler(signal.SIGUSR1, raising=False) as calls, later(
+        signal_main_thread(signal.SIGUSR1)
+    ) as sent:
+        start = time.monotonic()
+        got = impl.raw.epoll_pwait(epfd, 1, int(timeout * 1000), [signal.SIGUSR1])
+        ended = time.monotonic()
+    assert got == [] and ended - start >= timeout
+    assert sent.started is not None and sent.started < ended - 0.1, "sent too late to tell"
+    # Blocked during the wait, the signal was delivered (and handled) only after it.
+    assert calls and calls[0] >= ended - 0.05, (calls, ended)
+
+
+@clause("epoll_pwait.null_sigmask")
+def test_pwait_null_sigmask_is_wait(impl: Adapter, res: Resources) -> None:
+    require(impl, PWAIT, RAW)
+    epfd, (r, w) = res.raw_epoll(impl), res.pipe()
+    impl.raw.epoll_ctl(epfd, F.EPOLL_CTL_ADD, r, F.EPOLLIN)
+    assert impl.raw.epoll_pwait(epfd, 4, 0, None) == impl.raw.epoll_wait(epfd, 4, 0) == []
+    os.write(w, b"x")
+    assert impl.raw.epoll_pwait(epfd, 4, 0, None) == impl.raw.epoll_wait(epfd, 4, 0)
+
+
+@clause("epoll_pwait2.timeout")
+@pytest.mark.parametrize("timeout_ns", [1, 150_000_000])
+def test_pwait2_nanosecond_timeout(impl: Adapter, res: Resources, timeout_ns: int) -> None:
+    require_kernel((5, 11))
+    require(impl, PWAIT2)
+    epfd = res.raw_epoll(impl)
+    with Stopwatch() as sw:
+        assert impl.raw.epoll_pwait2(epfd, 1, timeout_ns, None) == []
+    assert timeout_ns / 1e9 - 0.001 <= sw.elapsed < timeout_ns / 1e9 + PROMPT
+
+
+@clause("epoll_pwait2.null_timeout")
+def test_pwait2_null_timeout_blocks(impl: Adapter, res: Resources) -> None:
+    require_kernel((5, 11))
+    require(impl, PWAIT2, RAW)
+    epfd, (r, w) = res.raw_epoll(impl), res.pipe()
+    impl.raw.epoll_ctl(epfd, F.EPOLL_CTL_ADD, r, F.EPOLLIN, data=7)
+    with later(lambda: os.write(w, b"x"), delay=2 * DELAY) as write, Stopwatch() as sw:
+        got = impl.raw.epoll_pwait2(epfd, 1, None, None)
+    assert got == [(7, F.EPOLLIN)] and sw.ended_after(write)
+
+
+@clause("kernel.pwait2.EINVAL_timeout")
+def test_pwait2_negative_timeout(impl: Adapter, res: Resources) -> None:
+    require_kernel((5, 11))
+    require(impl, PWAIT2)
+    with raises_errno(errno.EINVAL):
+        impl.raw.epoll_pwait2(res.raw_epoll(impl), 1, -1, None)
