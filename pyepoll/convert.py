@@ -35,6 +35,15 @@ INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
 UINT64_MAX = 2**64 - 1
 _TIME_T_RANGE = range(-(2**63), 2**63)
+# CPython's messages for a timeout beyond its 64-bit nanosecond clock, which vary by version.
+_FLOAT_OVERFLOW = (
+    "timestamp out of range for platform time_t"
+    if sys.version_info >= (3, 11)
+    else "timestamp too large to convert to C _PyTime_t"
+)
+_INT_OVERFLOW = "timestamp too large to convert to C " + (
+    "PyTime_t" if sys.version_info >= (3, 13) else "_PyTime_t"
+)
 
 
 def as_c_int(value: Any) -> int:
@@ -94,7 +103,7 @@ def seconds_to_ns(timeout: Any) -> int:
             raise ValueError("Invalid value NaN (not a number)")
         scaled = timeout * 1e9
         if not -(2.0**63) <= scaled < 2.0**63:
-            raise OverflowError("timestamp too large to convert to C _PyTime_t")
+            raise OverflowError(_FLOAT_OVERFLOW)
         return math.ceil(scaled) if scaled >= 0 else math.floor(scaled)
     try:
         seconds = operator.index(timeout)
@@ -102,7 +111,7 @@ def seconds_to_ns(timeout: Any) -> int:
         raise TypeError("timeout must be an integer or None") from None
     ns = seconds * 1_000_000_000
     if ns not in _TIME_T_RANGE:
-        raise OverflowError("timestamp too large to convert to C _PyTime_t")
+        raise OverflowError(_INT_OVERFLOW)
     return ns
 
 
