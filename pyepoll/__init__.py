@@ -10,6 +10,9 @@ Layers, each its own module:
 * :mod:`pyepoll.epollobject` — :class:`epoll`, a drop-in replacement for ``select.epoll``.
 * :mod:`pyepoll.fdinfo`, :mod:`pyepoll.params` — the interest list as the kernel holds it,
   and the busy-poll ioctls.
+* :mod:`pyepoll.selectors`, :mod:`pyepoll.asyncio` — ``EpollSelector`` and an asyncio event
+  loop on it (``import pyepoll.asyncio``; it is not imported here, to keep asyncio out of
+  programs that do not use it).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .epollobject import epoll
 from .fdinfo import Interest, interest_list
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
 from .params import EpollParams, epoll_get_params, epoll_set_params
+from .selectors import EpollSelector
 
 EPOLLIN = EpollEvent.EPOLLIN
 EPOLLPRI = EpollEvent.EPOLLPRI
@@ -78,6 +82,7 @@ __all__ = [
     "EpollCreateFlag",
     "EpollEvent",
     "EpollParams",
+    "EpollSelector",
     "EventBuffer",
     "Interest",
     "epoll",
