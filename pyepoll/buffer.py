@@ -5,8 +5,8 @@ that capacity: the kernel cannot write past the end (epoll_wait(2): "up to *maxe
 returned").
 
 Decoding is the hot path of a wait.  The records are read through typed ``memoryview`` slices
-of the buffer (one strided view of the ``events`` fields, one of the ``data`` word) and paired
-with ``zip``, so that no Python-level loop runs per event.  A record's ``data`` word is read in
+of the buffer (one strided view of the ``events`` fields, one of ``data.fd``) and paired with
+``zip``, so that no Python-level loop runs per event.  A record's ``data`` word is read in
 one of two ways:
 
 * as ``data.fd``, the low 32 bits as a signed int, which is what select.epoll reports (it only
@@ -75,8 +75,9 @@ class EventBuffer:
         if count <= 1:
             return [(self.fd_words[FD_WORD], self.event_words[0])] if count else []
         end = count * _STRIDE
-        fds = self.fd_words[FD_WORD:end:_STRIDE].tolist()
-        return list(zip(fds, self.event_words[0:end:_STRIDE].tolist()))
+        # zip over the two strided views builds each pair straight from the buffer: no
+        # intermediate lists (measured faster than ``tolist()`` on 3.11 and 3.13).
+        return list(zip(self.fd_words[FD_WORD:end:_STRIDE], self.event_words[0:end:_STRIDE]))
 
     def words(self, count: int) -> Events:
         """The first ``count`` records as ``(data, events)`` with the full 64-bit data word."""
