@@ -1,0 +1,170 @@
+"""Real kernel objects for the tests: pipes, socketpairs, eventfds, regular files.
+
+Nothing here imitates the kernel. Every helper returns a real descriptor, and
+:class:`KernelObjects` closes whatever a test leaves open so that the fd-leak guard in
+``conftest.py`` only sees what the code under test leaked.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import socket
+import struct
+import threading
+import time
+from typing import Callable
+
+#: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
+EFD_NONBLOCK = os.O_NONBLOCK
+EFD_CLOEXEC = os.O_CLOEXEC
+
+FdTable = frozenset[tuple[int, str]]
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    # The process's own symbol namespace, which includes the C library: no find_library(),
+    # which would run ldconfig in a subprocess on every call.
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _libc_eventfd(initval: int, flags: int) -> int:
+    """eventfd(initval, flags) through libc, for Python 3.9 where os.eventfd is missing."""
+    fd = int(_libc().eventfd(ctypes.c_uint(initval), ctypes.c_int(flags)))
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return fd
+
+
+def new_eventfd(initval: int = 0, flags: int = EFD_NONBLOCK | EFD_CLOEXEC) -> int:
+    """A fresh eventfd; readable (EPOLLIN) exactly while its counter is non-zero."""
+    make: Callable[[int, int], int] = getattr(os, "eventfd", _libc_eventfd)
+    return make(initval, flags)
+
+
+def eventfd_add(fd: int, value: int = 1) -> None:
+    """Add ``value`` to an eventfd counter, making it readable."""
+    os.write(fd, struct.pack("=Q", value))
+
+
+def eventfd_drain(fd: int) -> int:
+    """Read (and so reset) an eventfd counter."""
+    value: int = struct.unpack("=Q", os.read(fd, 8))[0]
+    return value
+
+
+def fd_table() -> FdTable:
+    """The open descriptors of this process as (fd, readlink target) pairs.
+
+    The directory descriptor that listdir() uses is closed again by the time we readlink it,
+    so it drops out by itself; pairing the number with its target keeps a reused number from
+    hiding a leak.
+    """
+    entries = set()
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except FileNotFoundError:
+            continue
+        entries.add((int(name), target))
+    return frozenset(entries)
+
+
+def fd_target(fd: int) -> str:
+    """What /proc says descriptor ``fd`` refers to, e.g. ``anon_inode:[eventpoll]``."""
+    return os.readlink(f"/proc/self/fd/{fd}")
+
+
+def unused_fd() -> int:
+    """A descriptor number that is not open in this process (for EBADF)."""
+    fd = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    os.close(fd)
+    return fd
+
+
+class KernelObjects:
+    """Creates real kernel objects and closes, at teardown, whatever the test left open.
+
+    Tests that close a descriptor themselves must do it through :meth:`close`, so that a
+    number the kernel hands out again is never closed twice.
+    """
+
+    def __init__(self) -> None:
+        self._fds: list[int] = []
+        self._sockets: list[socket.socket] = []
+
+    def track(self, fd: int) -> int:
+        """Take ownership of ``fd``: it is closed at teardown unless closed earlier."""
+        self._fds.append(fd)
+        return fd
+
+    def close(self, fd: int) -> None:
+        """Close a descriptor this object owns."""
+        self._fds.remove(fd)
+        os.close(fd)
+
+    def pipe(self) -> tuple[int, int]:
+        """A non-blocking pipe, (read end, write end)."""
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        return self.track(r), self.track(w)
+
+    def socketpair(self) -> tuple[socket.socket, socket.socket]:
+        """A connected pair of non-blocking Unix stream sockets."""
+        a, b = socket.socketpair()
+        for s in (a, b):
+            s.setblocking(False)
+            self._sockets.append(s)
+        return a, b
+
+    def eventfd(self, initval: int = 0) -> int:
+        """A non-blocking eventfd with the given counter."""
+        return self.track(new_eventfd(initval))
+
+    def readable_eventfd(self) -> int:
+        """An eventfd that is readable (EPOLLIN) right now."""
+        return self.eventfd(1)
+
+    def regular_file(self) -> int:
+        """A regular file opened read-only; epoll refuses these with EPERM."""
+        return self.track(os.open(__file__, os.O_RDONLY | os.O_CLOEXEC))
+
+    def dup(self, fd: int) -> int:
+        """A second descriptor for the same open file description."""
+        return self.track(os.dup(fd))
+
+    def close_all(self) -> None:
+        for fd in reversed(self._fds):
+            os.close(fd)
+        self._fds.clear()
+        for s in self._sockets:
+            s.close()
+        self._sockets.clear()
+
+
+class Later:
+    """Runs ``action`` on a helper thread after ``delay`` seconds unless cancelled first;
+    join() waits for the thread."""
+
+    def __init__(self, delay: float, action: Callable[[], None]) -> None:
+        self._delay = delay
+        self._action = action
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.fired_at = 0.0
+        self._thread.start()
+
+    def _run(self) -> None:
+        if self._cancelled.wait(self._delay):
+            return
+        self.fired_at = time.monotonic()
+        self._action()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self.join()
+
+    def join(self) -> None:
+        self._thread.join(timeout=30)

@@ -1,0 +1,152 @@
+"""ABI facts: constants against the select module, struct layout against the kernel,
+syscall numbers per architecture."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import select
+
+import pytest
+
+import pyepoll
+from pyepoll import abi
+from tests.kernel import KernelObjects
+
+SELECT_EPOLL_NAMES = sorted(
+    name for name in dir(select) if name.startswith("EPOLL") and name != "EPOLL_RDHUP"
+)
+EVENT_NAMES = [
+    "EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLRDNORM", "EPOLLRDBAND",
+    "EPOLLWRNORM", "EPOLLWRBAND", "EPOLLMSG", "EPOLLRDHUP", "EPOLLEXCLUSIVE", "EPOLLWAKEUP",
+    "EPOLLONESHOT", "EPOLLET",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SELECT_EPOLL_NAMES)
+def test_constant_equals_select(name: str) -> None:
+    assert getattr(pyepoll, name) == getattr(select, name)
+
+
+def test_select_defines_the_constants_we_compare() -> None:
+    # Guards the parametrization above against an interpreter without epoll constants (PyPy's
+    # select has fewer than CPython's, but never fewer than these).
+    core = {"EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLET", "EPOLLONESHOT"}
+    assert core <= set(SELECT_EPOLL_NAMES)
+
+
+@pytest.mark.parametrize("name", EVENT_NAMES)
+def test_event_name_is_an_epoll_event_member(name: str) -> None:
+    assert getattr(pyepoll, name) is pyepoll.EpollEvent[name]
+
+
+def test_epollwakeup_value_from_linux_eventpoll_h() -> None:
+    # select does not export EPOLLWAKEUP; <linux/eventpoll.h> defines it as (1U << 29).
+    assert pyepoll.EPOLLWAKEUP == 1 << 29
+
+
+def test_epoll_cloexec_equals_o_cloexec() -> None:
+    assert pyepoll.EPOLL_CLOEXEC == os.O_CLOEXEC
+    assert isinstance(pyepoll.EPOLL_CLOEXEC, pyepoll.EpollCreateFlag)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("EPOLL_CTL_ADD", 1), ("EPOLL_CTL_DEL", 2), ("EPOLL_CTL_MOD", 3)]
+)
+def test_ctl_op_values(name: str, value: int) -> None:
+    assert getattr(pyepoll, name) == value
+    assert getattr(pyepoll, name) is pyepoll.CtlOp[name]
+
+
+def test_unknown_event_bits_are_kept() -> None:
+    assert int(pyepoll.EpollEvent(1 << 27 | 1)) == 1 << 27 | 1
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the packed layout is x86-64's")
+def test_epoll_event_is_packed_12_bytes_on_x86_64() -> None:
+    assert ctypes.sizeof(abi.EpollEventStruct) == 12
+    assert abi.EpollEventStruct.data.offset == 4
+    assert abi.EPOLL_EVENT_SIZE == 12
+
+
+def test_epoll_params_is_8_bytes() -> None:
+    assert ctypes.sizeof(abi.EpollParamsStruct) == 8
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("EPIOCSPARAMS", 0x40088A01), ("EPIOCGPARAMS", 0x80088A02)]
+)
+def test_busy_poll_ioctl_numbers(name: str, value: int) -> None:
+    assert getattr(abi, name) == value
+
+
+DATA_WORDS = [0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 1 << 32, 0xDEADBEEF_CAFEBABE, 1 << 63, 2**64 - 1]
+
+
+@pytest.mark.parametrize("data", DATA_WORDS, ids=hex)
+def test_data_word_round_trips_through_the_kernel(
+    kernel: KernelObjects, backend: str, epfd: int, data: int
+) -> None:
+    # A wrong struct layout would put the kernel's copy of the word somewhere else.
+    efd = kernel.readable_eventfd()
+    pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, pyepoll.EPOLLIN, data, backend=backend)
+    assert pyepoll.epoll_wait(epfd, 4, 0, backend=backend) == [(data, pyepoll.EPOLLIN)]
+
+
+@pytest.mark.parametrize("data", DATA_WORDS, ids=hex)
+def test_data_word_round_trips_through_epoll_object(
+    kernel: KernelObjects, backend: str, data: int
+) -> None:
+    efd = kernel.readable_eventfd()
+    with pyepoll.epoll(backend=backend) as ep:
+        ep.register(efd, pyepoll.EPOLLIN, data=data)
+        assert ep.poll(0) == [(data, pyepoll.EPOLLIN)]
+
+
+def test_data_word_is_stored_whole_in_the_kernel(
+    kernel: KernelObjects, backend: str, epfd: int
+) -> None:
+    efd = kernel.eventfd()
+    word = 0x0123456789ABCDEF
+    pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, pyepoll.EPOLLIN, word, backend=backend)
+    assert [entry.data for entry in pyepoll.interest_list(epfd)] == [word]
+
+
+@pytest.mark.parametrize("data", [2**64, -1], ids=["2**64", "-1"])
+def test_data_word_outside_64_bits_is_refused(
+    kernel: KernelObjects, backend: str, epfd: int, data: int
+) -> None:
+    efd = kernel.eventfd()
+    with pytest.raises(OverflowError):
+        pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, pyepoll.EPOLLIN, data, backend=backend)
+    assert pyepoll.interest_list(epfd) == []
+
+
+X86_64 = {
+    "epoll_create": 213, "epoll_create1": 291, "epoll_ctl": 233,
+    "epoll_wait": 232, "epoll_pwait": 281, "epoll_pwait2": 441,
+}  # fmt: skip
+AARCH64 = {
+    "epoll_create": None, "epoll_create1": 20, "epoll_ctl": 21,
+    "epoll_wait": None, "epoll_pwait": 22, "epoll_pwait2": 441,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("arch", "table"), [("x86_64", X86_64), ("aarch64", AARCH64)])
+def test_syscall_numbers(arch: str, table: dict[str, int | None]) -> None:
+    assert abi.SYSCALLS[arch]._asdict() == table
+
+
+@pytest.mark.parametrize(
+    ("machine", "pointer_size", "arch"),
+    [("x86_64", 8, "x86_64"), ("x86_64", 4, "i386"), ("aarch64", 8, "aarch64"),
+     ("arm64", 8, "aarch64"), ("aarch64", 4, "arm"), ("i686", 4, "i386")],
+)  # fmt: skip
+def test_arch_of_machine_and_pointer_size(machine: str, pointer_size: int, arch: str) -> None:
+    assert abi.arch_of(machine, pointer_size) == arch
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="checks this machine's table")
+def test_this_process_uses_the_x86_64_table() -> None:
+    assert abi.ARCH == "x86_64"

@@ -1,0 +1,216 @@
+"""The example echo servers (examples/) under real loopback clients.
+
+Each test starts one server as a subprocess on 127.0.0.1 port 0, exactly as a user would run it,
+drives it with clients that behave well or badly (huge messages that force partial writes,
+disconnects mid-message, resets through SO_LINGER 0), and checks three things: every byte comes
+back, the server's fd count (/proc/<pid>/fd) returns to what it was before the first client, and
+on SIGTERM/SIGINT the server exits 0 having closed every connection it accepted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: name -> (module arguments, counts partial writes in blocked_sends)
+SERVERS: dict[str, tuple[list[str], bool]] = {
+    "pyepoll-lt": (["examples.echo_server", "--impl", "pyepoll", "--mode", "lt"], True),
+    "pyepoll-et": (["examples.echo_server", "--impl", "pyepoll", "--mode", "et"], True),
+    "select-lt": (["examples.echo_server", "--impl", "select", "--mode", "lt"], True),
+    "select-et": (["examples.echo_server", "--impl", "select", "--mode", "et"], True),
+    "threaded": (["examples.threaded_echo_server"], False),
+    "asyncio-default": (["examples.asyncio_echo_server", "--loop", "default"], True),
+    "asyncio-pyepoll": (["examples.asyncio_echo_server", "--loop", "pyepoll"], True),
+}
+
+#: Generous bound for anything that should take milliseconds (the machine is shared).
+PATIENCE = 15.0
+
+
+class Server:
+    """A running example server: its port, its fd count, and a clean stop."""
+
+    def __init__(self, name: str) -> None:
+        args, self.counts_blocked_sends = SERVERS[name]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *args, "--port", "0"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        match = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", line)
+        if match is None:
+            self.kill()
+            raise AssertionError(f"{name}: no 'listening on' line: {line!r}")
+        self.port = int(match.group(1))
+        self.baseline = self.fd_count()
+
+    def fd_count(self) -> int:
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def settled_fd_count(self) -> int:
+        """The fd count once it is back at the baseline, or whatever it is after PATIENCE."""
+        deadline = time.monotonic() + PATIENCE
+        while (count := self.fd_count()) != self.baseline and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return count
+
+    def connect(self, rcvbuf: int = 0) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(PATIENCE)
+        sock.connect(("127.0.0.1", self.port))
+        return sock
+
+    def stop(self, sig: int = signal.SIGTERM) -> dict[str, int]:
+        """Signal the server, check it exits 0, and return its final counters."""
+        self.proc.send_signal(sig)
+        _, err = self.proc.communicate(timeout=PATIENCE)
+        assert self.proc.returncode == 0, err
+        match = re.search(r"^stats: (.*)$", err, re.MULTILINE)
+        assert match is not None, err
+        return {k: int(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate(timeout=PATIENCE)
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    srv = Server(request.param)
+    try:
+        yield srv
+    finally:
+        srv.kill()
+
+
+def recv_all(sock: socket.socket) -> bytes:
+    """Read until EOF."""
+    chunks = []
+    while chunk := sock.recv(1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        assert chunk, f"EOF after {len(buf)} of {n} bytes"
+        buf += chunk
+    return bytes(buf)
+
+
+def assert_clean(server: Server, accepted: int, sig: int = signal.SIGTERM) -> dict[str, int]:
+    """No fd left behind, the server still echoes, and it stops with every connection closed."""
+    assert server.settled_fd_count() == server.baseline
+    with server.connect() as sock:
+        sock.sendall(b"still alive")
+        assert recv_exactly(sock, 11) == b"still alive"
+    assert server.settled_fd_count() == server.baseline
+    stats = server.stop(sig)
+    assert stats["accepted"] == accepted + 1
+    assert stats["closed"] == stats["accepted"]
+    return stats
+
+
+def test_many_clients_echo(server: Server) -> None:
+    socks = [server.connect() for _ in range(20)]
+    messages = [os.urandom(1 + 997 * i) for i in range(len(socks))]
+    for sock, message in zip(socks, messages):
+        sock.sendall(message)
+    for sock, message in zip(socks, messages):
+        assert recv_exactly(sock, len(message)) == message
+    assert server.fd_count() >= server.baseline + len(socks)
+    for sock in socks:
+        sock.close()
+    assert_clean(server, len(socks))
+
+
+def test_large_message_half_close(server: Server) -> None:
+    """12 MiB against a 64 KiB receive buffer that is not read for a while: more than the
+    server's send buffer can hold (net.ipv4.tcp_wmem caps it at 4 MiB by default), so its sends
+    hit EAGAIN and finish on EPOLLOUT. The client then half-closes: all of it comes back,
+    then EOF."""
+    data = os.urandom(12 << 20)
+    with server.connect(rcvbuf=1 << 16) as sock:
+
+        def send() -> None:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        time.sleep(0.3)
+        echoed = recv_all(sock)
+        sender.join(PATIENCE)
+    assert len(echoed) == len(data)
+    assert echoed == data
+    stats = assert_clean(server, 1)
+    if server.counts_blocked_sends:
+        assert stats["blocked_sends"] > 0
+    assert stats["reset"] == 0
+
+
+def test_clients_vanish_mid_message(server: Server) -> None:
+    """Clients that close while their echo is in flight: some with unread echo in their receive
+    buffer (the close sends RST), some right after a write (FIN, then RST when the echo lands)."""
+    for i in range(12):
+        sock = server.connect()
+        sock.sendall(os.urandom((1 << 20) if i % 2 else 100))
+        if i % 3 == 0:
+            recv_exactly(sock, 50)  # read half the echo, drop the rest
+        sock.close()
+    assert_clean(server, 12)
+
+
+def test_reset_with_linger_zero(server: Server) -> None:
+    """close() with SO_LINGER {on, 0} sends RST: the server sees ECONNRESET or EPOLLERR."""
+    count = 8
+    for i in range(count):
+        sock = server.connect()
+        sock.sendall(os.urandom(1 << (10 + i)))
+        if i % 2:
+            recv_exactly(sock, 10)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    stats = assert_clean(server, count)
+    assert stats["reset"] >= count
+
+
+def test_shutdown_with_live_clients(server: Server) -> None:
+    """SIGINT while clients are connected: the server closes them (they read EOF) and exits 0."""
+    socks = [server.connect() for _ in range(5)]
+    try:
+        for sock in socks:
+            sock.sendall(b"ping")
+            assert recv_exactly(sock, 4) == b"ping"
+        stats = server.stop(signal.SIGINT)
+        assert stats["accepted"] == stats["closed"] == len(socks)
+        for sock in socks:
+            # An abortive close (asyncio's transport.abort()) is a close too.
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(1) == b""
+    finally:
+        for sock in socks:
+            sock.close()
