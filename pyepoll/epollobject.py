@@ -19,7 +19,8 @@ types and messages, ``fromfd``), this class reproduces it; everything it adds is
 Speed: a wait with timeout 0 cannot block, so it is made without releasing the GIL; event
 records are decoded by :class:`~pyepoll.buffer.EventBuffer` without a per-event Python loop.
 Buffers are taken from a small per-object pool (a deque: its pop and append are atomic and,
-unlike a list's, never reallocate), so threads may poll one object at once.
+unlike a list's, never reallocate), so threads may poll one object at once; a pooled buffer
+grows to the largest maxevents asked for.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ _DEFAULT_MASK = int(EpollEvent.EPOLLIN | EpollEvent.EPOLLPRI | EpollEvent.EPOLLO
 _ADD, _MOD, _DEL = int(CtlOp.EPOLL_CTL_ADD), int(CtlOp.EPOLL_CTL_MOD), int(CtlOp.EPOLL_CTL_DEL)
 _CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
 _ZERO, _UNLIMITED = 0, -1
+#: Buffers up to this capacity (768 KiB on x86-64) are kept for reuse; larger ones, asked
+#: for by a huge maxevents, are made for one call.
+_MAX_POOLED = 1 << 16
 #: A timeout of -1 as a ready-made C int: ctypes converts a negative Python int only after a
 #: failed unsigned conversion, which raises and clears an OverflowError on every call.
 _BLOCK = c_int(-1)
@@ -288,14 +292,17 @@ class epoll:
             maxevents = DEFAULT_MAXEVENTS
         elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
             maxevents = _checked_maxevents(maxevents)
-        pooled = self._pool if maxevents <= DEFAULT_MAXEVENTS else None
-        if pooled is None:
-            buffer = EventBuffer(maxevents)  # more than a pooled buffer holds: for this call
+        pool = self._pool
+        try:
+            spare: EventBuffer | None = pool.pop()
+        except IndexError:
+            spare = None
+        if spare is not None and spare.capacity >= maxevents:
+            buffer = spare
         else:
-            try:
-                buffer = pooled.pop()
-            except IndexError:
-                buffer = EventBuffer(DEFAULT_MAXEVENTS)
+            # Grow: selectors pass maxevents = the number of registered fds, so a large
+            # interest list asks for more than the default on every call.
+            buffer = EventBuffer(max(maxevents, DEFAULT_MAXEVENTS))
         if sigmask is None:
             start = monotonic_ns() if ms > 0 else 0
             if ms < 0:
@@ -312,8 +319,8 @@ class epoll:
             result = [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
         else:
             result = buffer.words(count) if self._words else buffer.fds(count)
-        if pooled is not None:
-            pooled.append(buffer)
+        if buffer.capacity <= _MAX_POOLED:
+            pool.append(buffer)
         return result
 
     def _recover(self, buffer: EventBuffer, maxevents: int, ms: int, start: int) -> int:

@@ -1,0 +1,125 @@
+"""What the benchmarks share: the fd limit, medians, text tables, JSON results and PNG plots.
+
+Plots need matplotlib, a benchmark-only dependency (``pip install matplotlib``, or the ``bench``
+extra); without it the tables and JSON are still written and the plot is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+#: Where tables (JSON) and plots (PNG) go.
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def raise_nofile(wanted: int) -> int:
+    """Raise RLIMIT_NOFILE's soft limit towards ``wanted`` (never above the hard limit).
+
+    Returns the soft limit now in force.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of the measured values (NaN marks a failed run and is left out)."""
+    kept = [v for v in values if v == v]
+    return statistics.median(kept) if kept else float("nan")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table (readable in a terminal, pasteable into the README)."""
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) for c, w in zip(row, widths)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
+    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN: not measured
+            return "n/a"
+        if value >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.3g}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+class Report:
+    """Text printed as it is produced and kept, to be saved as results/<name>.md."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._parts: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        print(text, flush=True)
+        self._parts.append(text)
+
+    def save(self) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{self.name}.md"
+        path.write_text("\n".join(self._parts).strip() + "\n")
+        return path
+
+
+def save_json(name: str, data: object) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def plot_lines(
+    name: str,
+    series: Mapping[str, Mapping[int, float]],
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    logy: bool,
+) -> Path | None:
+    """One line per series (x -> y, NaN points left out) on a log x axis, saved as PNG.
+
+    Returns the path, or None when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: {name}.png not drawn", file=sys.stderr)
+        return None
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    for label, points in series.items():
+        xs = [x for x, y in sorted(points.items()) if y == y]
+        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
