@@ -21,6 +21,7 @@ computed within each round (then the median).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import random
 import select
@@ -39,12 +40,24 @@ FD_SETSIZE = 1024
 Wait = Callable[[], int]
 
 
+def _eventfd() -> int:
+    """An eventfd with counter 0: os.eventfd on 3.10+, the C library's on 3.9."""
+    if hasattr(os, "eventfd"):
+        return int(os.eventfd(0))
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = int(libc.eventfd(0, 0))
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return fd
+
+
 def idle_fds(kind: str, count: int, stack: ExitStack) -> list[int]:
     """``count`` fds that are never readable; everything opened is closed by ``stack``."""
     fds = []
     for _ in range(count):
         if kind == "eventfd":
-            fd = os.eventfd(0)
+            fd = _eventfd()
             stack.callback(os.close, fd)
         elif kind == "pipe":
             fd, w = os.pipe()
