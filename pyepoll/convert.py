@@ -46,9 +46,20 @@ _INT_OVERFLOW = "timestamp too large to convert to C " + (
 )
 
 
+def _index(value: Any) -> int:
+    """``operator.index``, with the TypeError wording of this Python's argument parser."""
+    if sys.version_info < (3, 10) and not isinstance(value, int):
+        # 3.9's "i" and "I" converters refuse floats and non-integers in their own words.
+        if isinstance(value, float):
+            raise TypeError("integer argument expected, got float")
+        if not hasattr(type(value), "__index__"):
+            raise TypeError(f"an integer is required (got type {type(value).__name__})")
+    return operator.index(value)
+
+
 def as_c_int(value: Any) -> int:
     """A C ``int`` argument: any object with ``__index__``; OverflowError out of range."""
-    number = operator.index(value)
+    number = _index(value)
     if not INT_MIN <= number <= INT_MAX:
         raise OverflowError("Python int too large to convert to C int")
     return number
@@ -57,7 +68,7 @@ def as_c_int(value: Any) -> int:
 def as_event_mask(value: Any) -> int:
     """An ``unsigned int`` event mask, converted the way select.epoll does it: the value is
     masked to 32 bits (``PyLong_AsUnsignedLongMask``), so -1 means every bit."""
-    return operator.index(value) & 0xFFFFFFFF
+    return _index(value) & 0xFFFFFFFF
 
 
 def as_int64(value: Any) -> int:

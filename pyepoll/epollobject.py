@@ -64,9 +64,8 @@ _BLOCK = c_int(-1)
 _MAX_PLAIN_SECONDS = float(2**31 // 1000 - 1)
 
 
-def _checked_maxevents(maxevents: Any) -> int:
+def _checked_maxevents(number: int) -> int:
     """select.epoll.poll's *maxevents* check: -1 means the default, then at least 1."""
-    number = as_c_int(maxevents)
     if number == _UNLIMITED:
         return DEFAULT_MAXEVENTS
     if number < 1:
@@ -260,8 +259,7 @@ class epoll:
                 if maxevents is _UNLIMITED:
                     maxevents = DEFAULT_MAXEVENTS
                 elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
-                    maxevents = _checked_maxevents(maxevents)
-                    return self.poll(0.0, maxevents)  # general path, unpooled buffer
+                    return self.poll(0.0, maxevents)  # the general path checks it
                 pool = self._pool
                 try:
                     buffer = pool.pop()
@@ -277,7 +275,12 @@ class epoll:
                     result = buffer.fds(count)
                 pool.append(buffer)
                 return result
-        # The general path, in select.epoll's order: closed check, timeout, maxevents.
+        # The general path, in select.epoll's order: maxevents converted to a C int (by its
+        # argument parser), then the closed check, the timeout, and maxevents' value.
+        if maxevents is _UNLIMITED:
+            maxevents = DEFAULT_MAXEVENTS
+        elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
+            maxevents = as_c_int(maxevents)
         epfd = self._epfd
         if epfd < 0:
             raise closed_error()
@@ -288,9 +291,7 @@ class epoll:
             ms = -(-ceil(timeout * 1e9) // 1_000_000)
         else:
             ms = poll_timeout_ms(timeout)
-        if maxevents is _UNLIMITED:
-            maxevents = DEFAULT_MAXEVENTS
-        elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
+        if not 0 < maxevents <= DEFAULT_MAXEVENTS:
             maxevents = _checked_maxevents(maxevents)
         pool = self._pool
         try:
