@@ -1,0 +1,47 @@
+"""The binding under test: which ``epoll`` class and which backend a machine drives.
+
+Machines name their backend in a class attribute (``backend = "syscall"``), the way
+CPython's test_selectors names the selector; the mutation tests swap ``epoll_class`` for a
+deliberately broken subclass of :class:`pyepoll.epoll`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, NamedTuple
+
+import pyepoll
+
+
+class Entry(NamedTuple):
+    """One interest-list entry, as compared: fd, events, data."""
+
+    fd: int
+    events: int
+    data: int
+
+
+class BindingUnderTest:
+    """Mixin for state machines: builds the epoll objects under test."""
+
+    #: Backend name passed as ``backend=`` to every pyepoll call.
+    backend: ClassVar[str] = "libc"
+    #: The class under test; mutants replace it.
+    epoll_class: ClassVar[type[pyepoll.epoll]] = pyepoll.epoll
+
+    def new_sut(self, sizehint: object = -1, flags: object = 0) -> pyepoll.epoll:
+        """epoll(sizehint, flags, backend=...) of the class under test."""
+        return self.epoll_class(sizehint, flags, backend=self.backend)  # type: ignore[arg-type]
+
+    def sut_fromfd(self, fd: int) -> pyepoll.epoll:
+        """epoll.fromfd(fd, backend=...) of the class under test."""
+        return self.epoll_class.fromfd(fd, backend=self.backend)
+
+    @staticmethod
+    def sut_interest(ep: pyepoll.epoll) -> list[Entry]:
+        """The interest list as the object under test reports it."""
+        return [Entry(i.fd, i.events, i.data) for i in ep.interest_list()]
+
+
+def kernel_interest(epfd: int) -> list[Entry]:
+    """The interest list of any epoll fd, read from /proc/self/fdinfo (proc(5))."""
+    return [Entry(i.fd, i.events, i.data) for i in pyepoll.interest_list(epfd)]

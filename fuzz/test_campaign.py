@@ -1,0 +1,51 @@
+"""``python -m fuzz`` itself: progress, summary, exit status, and a failure's program."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import pytest
+
+from . import campaign, mutants
+from .model_machine import ModelMachine
+
+SECONDS = 3
+
+pytestmark = pytest.mark.skipif(
+    sys.implementation.name != "cpython",
+    reason="PyPy 7.3.11: campaign worker processes stall after a few examples (unresolved)",
+)
+
+
+class ModelWithSwallowedENOENT(ModelMachine):
+    """A machine the campaign must fail on (module level, so worker processes find it)."""
+
+    epoll_class = mutants.UnregisterSwallowsENOENT
+
+
+def test_clean_campaign_counts_and_passes(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status = campaign.campaign(["ModelLibc"], SECONDS / 60, 1, chunk=5)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("summary: 1 workers"), summary
+    examples = int(summary.split(": ")[-1].split(" examples")[0])
+    assert examples > 0, summary
+
+
+def test_failing_campaign_prints_a_program(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(campaign.MACHINES, "ModelWithSwallowedENOENT", ModelWithSwallowedENOENT)
+    status = campaign.campaign(["ModelWithSwallowedENOENT"], SECONDS / 60, 1, chunk=5)
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "to replay: from fuzz.test_campaign import ModelWithSwallowedENOENT" in out
+    assert "Falsifying example:" in out or "Failing test case:" in out
+    assert "state = ModelWithSwallowedENOENT()" in out
+    assert "1 failures" in out.strip().splitlines()[-1]
