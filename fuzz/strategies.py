@@ -1,7 +1,7 @@
 """Hypothesis strategies shared by the fuzz machines: event masks, data words, bad arguments.
 
-The event bits are spelled out here rather than imported from pyepoll, so that the fuzzer
-does not trust the binding it is checking (values from epoll_ctl(2), DESCRIPTION).
+The event bits come from ``conformance.flags``, the suites' own copy of the kernel's header,
+never from pyepoll: the fuzzer does not trust the binding it is checking.
 """
 
 from __future__ import annotations
@@ -11,23 +11,44 @@ import operator
 
 from hypothesis import strategies as st
 
-EPOLLIN = 0x001
-EPOLLPRI = 0x002
-EPOLLOUT = 0x004
-EPOLLERR = 0x008
-EPOLLHUP = 0x010
-EPOLLRDNORM = 0x040
-EPOLLRDBAND = 0x080
-EPOLLWRNORM = 0x100
-EPOLLWRBAND = 0x200
-EPOLLMSG = 0x400
-EPOLLRDHUP = 0x2000
-EPOLLEXCLUSIVE = 1 << 28
-EPOLLWAKEUP = 1 << 29
-EPOLLONESHOT = 1 << 30
-EPOLLET = 1 << 31
-#: epoll_create1(2) flag; equal to O_CLOEXEC (PyPy's select module does not define it).
-EPOLL_CLOEXEC = 0o2000000
+from conformance.flags import (
+    EPOLL_CLOEXEC,
+    EPOLLERR,
+    EPOLLET,
+    EPOLLEXCLUSIVE,
+    EPOLLHUP,
+    EPOLLIN,
+    EPOLLMSG,
+    EPOLLONESHOT,
+    EPOLLOUT,
+    EPOLLPRI,
+    EPOLLRDBAND,
+    EPOLLRDHUP,
+    EPOLLRDNORM,
+    EPOLLWAKEUP,
+    EPOLLWRBAND,
+    EPOLLWRNORM,
+)
+
+#: The kernel's numbers are re-exported for the machines (see the module docstring).
+__all__ = [
+    "EPOLLERR",
+    "EPOLLET",
+    "EPOLLEXCLUSIVE",
+    "EPOLLHUP",
+    "EPOLLIN",
+    "EPOLLMSG",
+    "EPOLLONESHOT",
+    "EPOLLOUT",
+    "EPOLLPRI",
+    "EPOLLRDBAND",
+    "EPOLLRDHUP",
+    "EPOLLRDNORM",
+    "EPOLLWAKEUP",
+    "EPOLLWRBAND",
+    "EPOLLWRNORM",
+    "EPOLL_CLOEXEC",
+]
 
 #: Readiness bits a caller may ask for.
 READINESS_BITS = (
