@@ -28,6 +28,10 @@ ACCEPT_SKIP = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
 #: accept() errors meaning "no fd or memory left now": leave the client in the backlog and
 #: retry later.
 ACCEPT_FULL = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+#: The signals that stop a server.  Threads other than the main one block them: the kernel
+#: delivers a process-directed signal to any thread that does not, and Python runs handlers
+#: only in the main thread, which would stay asleep in accept() if another thread took it.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 class Server(Protocol):
@@ -101,7 +105,7 @@ def run(server: Server) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         server.stop()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:
         host, port = server.address()
         print(f"listening on {host}:{port}", flush=True)

@@ -39,7 +39,7 @@ SERVERS: dict[str, tuple[list[str], bool]] = {
 }
 
 #: Generous bound for anything that should take milliseconds (the machine is shared).
-PATIENCE = 15.0
+PATIENCE = 60.0
 
 
 class Server:
