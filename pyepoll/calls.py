@@ -21,9 +21,9 @@ from typing import Any
 from .abi import EP_MAX_EVENTS, EpollEventStruct, KernelTimespec
 from .backends import BackendLike, get_backend
 from .buffer import EventBuffer, Events
-from .convert import UINT64_MAX, as_c_int, as_int64, as_u64, ns_to_ms, optional_sigset
+from .convert import UINT64_MAX, as_c_int, as_int64, as_u64, optional_sigset
 from .errors import raise_errno, raise_last_error
-from .waiting import wait_with_retry
+from .waiting import ms_attempt, wait_with_retry
 
 __all__ = [
     "epoll_create",
@@ -104,14 +104,6 @@ def _buffer_for(maxevents: Any, buffer: EventBuffer | None) -> tuple[int, EventB
     return maxevents, buffer
 
 
-def _ms_attempt(call: Any, epfd: int, buffer: EventBuffer, maxevents: int, *extra: Any) -> Any:
-    def attempt(remaining_ns: int | None) -> int:
-        timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-        return call(epfd, buffer.pointer, maxevents, timeout, *extra)  # type: ignore[no-any-return]
-
-    return attempt
-
-
 def _ms_to_ns(timeout_ms: Any) -> int | None:
     timeout_ms = as_c_int(timeout_ms)
     return None if timeout_ms < 0 else timeout_ms * 1_000_000
@@ -135,7 +127,7 @@ def epoll_wait(
     epfd = as_c_int(epfd)
     timeout_ns = _ms_to_ns(timeout_ms)
     maxevents, buffer = _buffer_for(maxevents, buffer)
-    attempt = _ms_attempt(get_backend(backend).wait, epfd, buffer, maxevents)
+    attempt = ms_attempt(get_backend(backend).wait, epfd, buffer.pointer, maxevents)
     return buffer.words(wait_with_retry(attempt, timeout_ns))
 
 
@@ -157,7 +149,7 @@ def epoll_pwait(
     maxevents, buffer = _buffer_for(maxevents, buffer)
     chosen = get_backend(backend)
     mask = optional_sigset(sigmask, chosen.sigset_size)
-    attempt = _ms_attempt(chosen.pwait, epfd, buffer, maxevents, mask)
+    attempt = ms_attempt(chosen.pwait, epfd, buffer.pointer, maxevents, mask)
     return buffer.words(wait_with_retry(attempt, timeout_ns))
 
 
@@ -206,10 +198,5 @@ def epoll_wait_raw(
     """
     epfd, maxevents = as_c_int(epfd), as_c_int(maxevents)
     address = ctypes.c_void_p(as_u64(events_address))
-    call = get_backend(backend).wait
-
-    def attempt(remaining_ns: int | None) -> int:
-        timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-        return call(epfd, address, maxevents, timeout)
-
+    attempt = ms_attempt(get_backend(backend).wait, epfd, address, maxevents)
     return wait_with_retry(attempt, _ms_to_ns(timeout_ms))

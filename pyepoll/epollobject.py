@@ -39,12 +39,12 @@ from typing import Any
 from .abi import EP_MAX_EVENTS, EpollEventStruct
 from .backends import Backend, BackendLike, RawCall, get_backend
 from .buffer import FD_WORD, EventBuffer, Events
-from .convert import as_c_int, as_event_mask, as_fd, as_u64, ns_to_ms, poll_timeout_ms, sigset
+from .convert import as_c_int, as_event_mask, as_fd, as_u64, poll_timeout_ms, sigset
 from .errors import closed_error, raise_errno, raise_last_error
 from .fdinfo import Interest, interest_list
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
 from .params import EpollParams, epoll_get_params, epoll_set_params
-from .waiting import check_signals, wait_with_retry
+from .waiting import check_signals, ms_attempt, wait_with_retry
 
 __all__ = ["epoll"]
 
@@ -342,25 +342,14 @@ class epoll:
         remaining = None if ms < 0 else start + ms * 1_000_000 - monotonic_ns()
         if remaining is not None and remaining < 0:
             return 0
-        wait = chosen.wait
-
-        def attempt(remaining_ns: int | None) -> int:
-            timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-            return wait(epfd, pointer, maxevents, timeout)
-
-        return wait_with_retry(attempt, remaining)
+        return wait_with_retry(ms_attempt(chosen.wait, epfd, pointer, maxevents), remaining)
 
     def _wait_masked(
         self, buffer: EventBuffer, maxevents: int, ms: int, sigmask: Iterable[int]
     ) -> int:
         epfd, pointer, chosen = self._epfd, buffer.pointer, self._backend
         mask = sigset(sigmask, chosen.sigset_size)
-        pwait = chosen.pwait
-
-        def attempt(remaining_ns: int | None) -> int:
-            timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
-            return pwait(epfd, pointer, maxevents, timeout, mask)
-
+        attempt = ms_attempt(chosen.pwait, epfd, pointer, maxevents, mask)
         return wait_with_retry(attempt, None if ms < 0 else ms * 1_000_000)
 
 

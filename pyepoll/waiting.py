@@ -12,11 +12,12 @@ import ctypes
 import errno
 import platform
 import time
-from typing import Callable, cast
+from typing import Any, Callable, cast
 
+from .convert import ns_to_ms
 from .errors import raise_last_error
 
-__all__ = ["check_signals", "wait_with_retry"]
+__all__ = ["check_signals", "ms_attempt", "wait_with_retry"]
 
 
 def _load_check_signals() -> Callable[[], object]:
@@ -58,3 +59,17 @@ def wait_with_retry(attempt: Callable[[int | None], int], timeout_ns: int | None
             remaining = deadline - time.monotonic_ns()
             if remaining < 0:
                 return 0
+
+
+def ms_attempt(
+    call: Callable[..., int], epfd: int, events: Any, maxevents: int, *extra: Any
+) -> Callable[[int | None], int]:
+    """An *attempt* for :func:`wait_with_retry` of a millisecond wait:
+    ``call(epfd, events, maxevents, timeout_ms, *extra)``, the remaining nanoseconds rounded up
+    to milliseconds (epoll_wait(2) has millisecond resolution), -1 when blocking."""
+
+    def attempt(remaining_ns: int | None) -> int:
+        timeout = -1 if remaining_ns is None else ns_to_ms(remaining_ns)
+        return call(epfd, events, maxevents, timeout, *extra)
+
+    return attempt
