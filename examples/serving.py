@@ -1,17 +1,21 @@
 """What every example server shares: the listening socket, the command line, shutdown, counters.
 
-The servers only ever bind 127.0.0.1. Shutdown is driven by SIGINT/SIGTERM: the handler calls the
-server's ``stop()``, which must be safe to call from a signal handler or from another thread.
+The servers only ever bind 127.0.0.1. Shutdown is driven by SIGINT/SIGTERM, which reach the server
+through ``signal.set_wakeup_fd`` and a watcher thread that calls the server's ``stop()``; so
+``stop()`` must be safe to call from another thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
+import os
 import signal
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Protocol
@@ -28,9 +32,7 @@ ACCEPT_SKIP = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
 #: accept() errors meaning "no fd or memory left now": leave the client in the backlog and
 #: retry later.
 ACCEPT_FULL = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
-#: The signals that stop a server.  Threads other than the main one block them: the kernel
-#: delivers a process-directed signal to any thread that does not, and Python runs handlers
-#: only in the main thread, which would stay asleep in accept() if another thread took it.
+#: The signals that stop a server.
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
@@ -101,17 +103,55 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
 
 def run(server: Server) -> int:
     """Announce the address, serve until SIGINT/SIGTERM, print the counters; the exit status."""
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        server.stop()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
-    try:
+    with stop_on_signals(server):
         host, port = server.address()
         print(f"listening on {host}:{port}", flush=True)
         server.serve_forever()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     print(server.stats.line(), file=sys.stderr, flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def stop_on_signals(server: Server) -> Iterator[None]:
+    """Call ``server.stop()`` from a watcher thread when one of STOP_SIGNALS arrives.
+
+    Why not call ``stop()`` from a Python signal handler: CPython runs handlers in the main
+    thread between bytecodes, so a signal that lands just before the main thread enters a
+    blocking call (accept(), epoll_wait()) -- say while it waits for the GIL at the last check
+    before that call -- is recorded but not handled until the call returns, which for an idle
+    server is never. The C-level handler, by contrast, writes the signal number to the wakeup
+    fd at once, whichever thread the kernel picked; a thread blocked reading that fd cannot
+    miss it.
+    """
+    rfd, wfd = os.pipe()
+    os.set_blocking(wfd, False)  # set_wakeup_fd requires it: the C handler must never block
+    try:
+        previous_fd = signal.set_wakeup_fd(wfd, warn_on_full_buffer=False)
+        # A Python-level handler must be installed for the C handler to run at all; the real
+        # work is done by the watcher.
+        previous = {sig: signal.signal(sig, _ignore) for sig in STOP_SIGNALS}
+        watcher = threading.Thread(target=_watch, args=(rfd, server), name="stop-watcher")
+        watcher.start()
+        try:
+            yield
+        finally:
+            signal.set_wakeup_fd(previous_fd)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            os.close(wfd)  # the watcher reads EOF and returns, if no signal came
+            wfd = -1
+            watcher.join()
+    finally:
+        os.close(rfd)
+        if wfd >= 0:
+            os.close(wfd)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """The Python-level half of the stop signals' handler: nothing to do (see stop_on_signals)."""
+
+
+def _watch(rfd: int, server: Server) -> None:
+    """Wait for a byte from the wakeup fd (a stop signal's number) or EOF; stop on a signal."""
+    if os.read(rfd, 1):
+        server.stop()

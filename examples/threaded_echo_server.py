@@ -13,7 +13,6 @@ no timeouts and no polling: it shuts everything down and serve_forever() joins t
 from __future__ import annotations
 
 import contextlib
-import signal
 import socket
 import sys
 import threading
@@ -79,7 +78,6 @@ class ThreadedEchoServer:
                 thread.join()
 
     def _echo(self, sock: socket.socket) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, serving.STOP_SIGNALS)
         reset = False
         try:
             serving.tune(sock)

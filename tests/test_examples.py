@@ -84,11 +84,26 @@ class Server:
     def stop(self, sig: int = signal.SIGTERM) -> dict[str, int]:
         """Signal the server, check it exits 0, and return its final counters."""
         self.proc.send_signal(sig)
-        _, err = self.proc.communicate(timeout=PATIENCE)
+        try:
+            _, err = self.proc.communicate(timeout=PATIENCE)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"no exit {PATIENCE} s after {sig!r}:\n{self.threads()}") from None
         assert self.proc.returncode == 0, err
         match = re.search(r"^stats: (.*)$", err, re.MULTILINE)
         assert match is not None, err
         return {k: int(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+
+    def threads(self) -> str:
+        """Where each of the server's threads sleeps, and its signal state (for a hang report)."""
+        lines = []
+        for tid in sorted(os.listdir(f"/proc/{self.proc.pid}/task"), key=int):
+            task = f"/proc/{self.proc.pid}/task/{tid}"
+            with contextlib.suppress(OSError):
+                status = Path(task, "status").read_text().splitlines()
+                wanted = ("Name:", "State:", "SigPnd:", "ShdPnd:", "SigBlk:")
+                fields = [" ".join(line.split()) for line in status if line.startswith(wanted)]
+                lines.append(f"{tid}: wchan={Path(task, 'wchan').read_text()} {' '.join(fields)}")
+        return "\n".join(lines)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -222,3 +237,47 @@ def test_shutdown_with_live_clients(server: Server) -> None:
     finally:
         for sock in socks:
             sock.close()
+
+
+#: A server whose main thread blocks the stop signals and then sleeps in a call no Python
+#: signal handler can interrupt: stop() can reach it only the way serving.run delivers it, from
+#: the watcher thread, which is also the only thread left that can take the signal.
+_DEAF_SERVER = """
+import signal, sys, threading
+from examples import serving
+
+class Deaf:
+    stats = serving.Stats()
+    stopped = threading.Event()
+    def address(self):
+        return ("127.0.0.1", 0)
+    def serve_forever(self):
+        signal.pthread_sigmask(signal.SIG_BLOCK, serving.STOP_SIGNALS)
+        self.stopped.wait()
+    def stop(self):
+        self.stopped.set()
+
+sys.exit(serving.run(Deaf()))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_reaches_a_main_thread_that_cannot_take_it(sig: int) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _DEAF_SERVER],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "listening on 127.0.0.1:0\n"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=PATIENCE)
+        assert proc.returncode == 0, err
+        assert "stats: accepted=0" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
