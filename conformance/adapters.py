@@ -62,15 +62,26 @@ class RawApi(Protocol):
 
     def epoll_create(self, size: int) -> int: ...
     def epoll_create1(self, flags: int) -> int: ...
-    def epoll_ctl(self, epfd: int, op: int, fd: int, events: int = 0,
-                  data: int | None = None, *, null_event: bool = False) -> None: ...
+    def epoll_ctl(
+        self,
+        epfd: int,
+        op: int,
+        fd: int,
+        events: int = 0,
+        data: int | None = None,
+        *,
+        null_event: bool = False,
+    ) -> None: ...
     def epoll_wait(self, epfd: int, maxevents: int, timeout_ms: int) -> Events: ...
-    def epoll_wait_raw(self, epfd: int, address: int, maxevents: int, timeout_ms: int,
-                       call: str = "epoll_wait") -> int: ...
-    def epoll_pwait(self, epfd: int, maxevents: int, timeout_ms: int,
-                    sigmask: Iterable[int] | None) -> Events: ...
-    def epoll_pwait2(self, epfd: int, maxevents: int, timeout_ns: int | None,
-                     sigmask: Iterable[int] | None) -> Events: ...
+    def epoll_wait_raw(
+        self, epfd: int, address: int, maxevents: int, timeout_ms: int, call: str = "epoll_wait"
+    ) -> int: ...
+    def epoll_pwait(
+        self, epfd: int, maxevents: int, timeout_ms: int, sigmask: Iterable[int] | None
+    ) -> Events: ...
+    def epoll_pwait2(
+        self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Iterable[int] | None
+    ) -> Events: ...
     def get_params(self, epfd: int) -> tuple[int, int, int]: ...
     def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None: ...
 
@@ -135,8 +146,7 @@ class _SelectLikeInstance:
         return int(self._obj.fileno())
 
     def interest_list(self) -> list[tuple[int, int, int]]:
-        return [(int(fd), int(events), int(data))
-                for fd, events, data in self._obj.interest_list()]
+        return [(int(fd), int(events), int(data)) for fd, events, data in self._obj.interest_list()]
 
 
 class SelectLikeAdapter(Adapter):
@@ -144,8 +154,11 @@ class SelectLikeAdapter(Adapter):
 
     def __init__(self, name: str, factory: Callable[..., Any], description: str = "") -> None:
         self.name = name
-        self.description = description or f"{getattr(factory, '__module__', '?')}." \
+        self.description = (
+            description
+            or f"{getattr(factory, '__module__', '?')}."
             f"{getattr(factory, '__qualname__', factory)!s}"
+        )
         self._factory: Any = factory
         self.capabilities = frozenset({FROMFD} if hasattr(factory, "fromfd") else ())
 
@@ -169,39 +182,52 @@ class _PyepollRaw:
     def epoll_create1(self, flags: int) -> int:
         return int(self._m.epoll_create1(flags, backend=self._b))
 
-    def epoll_ctl(self, epfd: int, op: int, fd: int, events: int = 0,
-                  data: int | None = None, *, null_event: bool = False) -> None:
+    def epoll_ctl(
+        self,
+        epfd: int,
+        op: int,
+        fd: int,
+        events: int = 0,
+        data: int | None = None,
+        *,
+        null_event: bool = False,
+    ) -> None:
         self._m.epoll_ctl(epfd, op, fd, events, data, null_event=null_event, backend=self._b)
 
     def epoll_wait(self, epfd: int, maxevents: int, timeout_ms: int) -> Events:
         return list(self._m.epoll_wait(epfd, maxevents, timeout_ms, backend=self._b))
 
-    def epoll_wait_raw(self, epfd: int, address: int, maxevents: int, timeout_ms: int,
-                       call: str = "epoll_wait") -> int:
+    def epoll_wait_raw(
+        self, epfd: int, address: int, maxevents: int, timeout_ms: int, call: str = "epoll_wait"
+    ) -> int:
         """*call* (epoll_wait, epoll_pwait or epoll_pwait2, NULL sigmask) with *address* as the
         events pointer; the last two straight through the backend's raw callables."""
         if call == "epoll_wait":
-            return int(self._m.epoll_wait_raw(epfd, address, maxevents, timeout_ms,
-                                              backend=self._b))
+            return int(
+                self._m.epoll_wait_raw(epfd, address, maxevents, timeout_ms, backend=self._b)
+            )
         backend = self._m.get_backend(self._b)
         events = ctypes.c_void_p(address)
         if call == "epoll_pwait":
             count = backend.pwait(epfd, events, maxevents, timeout_ms, None)
         else:
             timespec = importlib.import_module("pyepoll.abi").KernelTimespec(
-                *divmod(timeout_ms * 1_000_000, 1_000_000_000))
+                *divmod(timeout_ms * 1_000_000, 1_000_000_000)
+            )
             count = backend.pwait2(epfd, events, maxevents, ctypes.byref(timespec), None)
         if count < 0:
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code))
         return int(count)
 
-    def epoll_pwait(self, epfd: int, maxevents: int, timeout_ms: int,
-                    sigmask: Iterable[int] | None) -> Events:
+    def epoll_pwait(
+        self, epfd: int, maxevents: int, timeout_ms: int, sigmask: Iterable[int] | None
+    ) -> Events:
         return list(self._m.epoll_pwait(epfd, maxevents, timeout_ms, sigmask, backend=self._b))
 
-    def epoll_pwait2(self, epfd: int, maxevents: int, timeout_ns: int | None,
-                     sigmask: Iterable[int] | None) -> Events:
+    def epoll_pwait2(
+        self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Iterable[int] | None
+    ) -> Events:
         return list(self._m.epoll_pwait2(epfd, maxevents, timeout_ns, sigmask, backend=self._b))
 
     def get_params(self, epfd: int) -> tuple[int, int, int]:

@@ -27,7 +27,11 @@ def run_child(task: str, impl: str) -> str:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     proc = subprocess.run(
         [sys.executable, "-m", "conformance.child", task, impl],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     if proc.returncode != 0:
         raise AssertionError(f"child {task} failed ({proc.returncode}): {proc.stderr.strip()}")

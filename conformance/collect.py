@@ -22,7 +22,9 @@ PASS, FAIL, SKIP, NA, IDEF = "pass", "fail", "skip", "n/a", "implementation-defi
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("epoll conformance").addoption(
-        "--epoll-results", metavar="FILE", default=None,
+        "--epoll-results",
+        metavar="FILE",
+        default=None,
         help="write per-test conformance results as JSON to FILE (used by python -m conformance)",
     )
 
@@ -32,9 +34,9 @@ def _skip_outcome(report: pytest.TestReport) -> tuple[str, str]:
     reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
     reason = reason.removeprefix("Skipped: ")
     if reason.startswith(NOT_APPLICABLE):
-        return NA, reason[len(NOT_APPLICABLE):]
+        return NA, reason[len(NOT_APPLICABLE) :]
     if reason.startswith(IMPLEMENTATION_DEFINED):
-        return IDEF, reason[len(IMPLEMENTATION_DEFINED):]
+        return IDEF, reason[len(IMPLEMENTATION_DEFINED) :]
     return SKIP, reason
 
 
@@ -71,10 +73,17 @@ class Collector:
     # --- outcomes --------------------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
-        row = self.rows.setdefault(report.nodeid, {
-            "nodeid": report.nodeid, "clause": props.get("epoll_clause"),
-            "impl": props.get("epoll_impl"), "outcome": PASS, "message": "", "duration": 0.0,
-        })
+        row = self.rows.setdefault(
+            report.nodeid,
+            {
+                "nodeid": report.nodeid,
+                "clause": props.get("epoll_clause"),
+                "impl": props.get("epoll_impl"),
+                "outcome": PASS,
+                "message": "",
+                "duration": 0.0,
+            },
+        )
         row["duration"] += report.duration
         if report.failed:
             if row["outcome"] != FAIL:

@@ -42,8 +42,13 @@ def _impl_name(value: str) -> str:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("epoll conformance", "epoll conformance suite")
     group.addoption(
-        "--epoll-impl", action="append", dest="epoll_impl", metavar="NAME",
-        type=_impl_name, default=None, help=HELP,
+        "--epoll-impl",
+        action="append",
+        dest="epoll_impl",
+        metavar="NAME",
+        type=_impl_name,
+        default=None,
+        help=HELP,
     )
 
 

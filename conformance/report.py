@@ -20,8 +20,15 @@ from conformance.collect import FAIL, IDEF, NA, PASS, SKIP
 CONTRACT_VERSION = "1.0"
 UNTESTABLE, NOT_RUN = "untestable", "not run"
 _RANK = {FAIL: 0, IDEF: 1, PASS: 2, SKIP: 3, NA: 4}
-_CELL = {FAIL: "FAIL", IDEF: "impl-def", PASS: "pass", SKIP: "skip", NA: "n/a",
-         UNTESTABLE: "untestable", NOT_RUN: "-"}
+_CELL = {
+    FAIL: "FAIL",
+    IDEF: "impl-def",
+    PASS: "pass",
+    SKIP: "skip",
+    NA: "n/a",
+    UNTESTABLE: "untestable",
+    NOT_RUN: "-",
+}
 
 Results = dict[str, dict[str, dict[str, Any]]]
 
@@ -33,7 +40,8 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> Results:
         if not row.get("clause") or not row.get("impl"):
             continue
         cell = results.setdefault(row["clause"], {}).setdefault(
-            row["impl"], {"outcome": NA, "message": "", "tests": 0})
+            row["impl"], {"outcome": NA, "message": "", "tests": 0}
+        )
         cell["tests"] += 1
         if _RANK[row["outcome"]] < _RANK[cell["outcome"]] or cell["tests"] == 1:
             cell["outcome"], cell["message"] = row["outcome"], row["message"]
@@ -71,11 +79,18 @@ def table(results: Results, clauses: Sequence[Clause], impls: Sequence[str]) -> 
         lines.append((clause.id.ljust(width) + "".join(cells)).rstrip())
     lines.append("")
     for impl, counts in summary(results, clauses, impls).items():
-        shown = ", ".join(f"{counts[k]} {_CELL[k] if k != NOT_RUN else k}"
-                          for k in (PASS, FAIL, IDEF, SKIP, NA, UNTESTABLE, NOT_RUN) if k in counts)
+        shown = ", ".join(
+            f"{counts[k]} {_CELL[k] if k != NOT_RUN else k}"
+            for k in (PASS, FAIL, IDEF, SKIP, NA, UNTESTABLE, NOT_RUN)
+            if k in counts
+        )
         lines.append(f"{impl}: {shown}")
-    notes = [(c.id, impl, results[c.id][impl]) for c in clauses for impl in impls
-             if outcome(results, c, impl) in (FAIL, IDEF)]
+    notes = [
+        (c.id, impl, results[c.id][impl])
+        for c in clauses
+        for impl in impls
+        if outcome(results, c, impl) in (FAIL, IDEF)
+    ]
     if notes:
         lines.append("")
     for cid, impl, cell in notes:
@@ -83,8 +98,9 @@ def table(results: Results, clauses: Sequence[Clause], impls: Sequence[str]) -> 
     return "\n".join(lines) + "\n"
 
 
-def to_json(results: Results, clauses: Sequence[Clause], adapters: Sequence[Adapter],
-            errors: Sequence[str]) -> str:
+def to_json(
+    results: Results, clauses: Sequence[Clause], adapters: Sequence[Adapter], errors: Sequence[str]
+) -> str:
     impls = [a.name for a in adapters]
     document = {
         "contract": CONTRACT_VERSION,
@@ -93,8 +109,7 @@ def to_json(results: Results, clauses: Sequence[Clause], adapters: Sequence[Adap
             for a in adapters
         ],
         "clauses": [c.as_dict() for c in clauses],
-        "results": {c.id: {impl: _json_cell(results, c, impl) for impl in impls}
-                    for c in clauses},
+        "results": {c.id: {impl: _json_cell(results, c, impl) for impl in impls} for c in clauses},
         "summary": summary(results, clauses, impls),
         "errors": list(errors),
     }
@@ -110,8 +125,9 @@ def _json_cell(results: Results, clause: Clause, impl: str) -> dict[str, Any]:
     return {"outcome": cell["outcome"], "message": cell["message"], "tests": cell["tests"]}
 
 
-def to_junit(results: Results, clauses: Sequence[Clause], impls: Sequence[str],
-             errors: Sequence[str]) -> str:
+def to_junit(
+    results: Results, clauses: Sequence[Clause], impls: Sequence[str], errors: Sequence[str]
+) -> str:
     """One testsuite per implementation, one testcase per clause."""
     root = ET.Element("testsuites", name="epoll conformance")
     for impl in impls:
@@ -122,8 +138,9 @@ def to_junit(results: Results, clauses: Sequence[Clause], impls: Sequence[str],
             if result == NOT_RUN:
                 continue
             counts["tests"] += 1
-            case = ET.SubElement(suite, "testcase", classname=clause.id.split(".")[0],
-                                 name=clause.id)
+            case = ET.SubElement(
+                suite, "testcase", classname=clause.id.split(".")[0], name=clause.id
+            )
             message = _message(results, clause, impl)
             if result == FAIL:
                 counts["failures"] += 1

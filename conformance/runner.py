@@ -33,13 +33,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "clause by clause (epoll(7), epoll_create(2), epoll_ctl(2), epoll_wait(2)).",
     )
     parser.add_argument(
-        "--impl", action="append", metavar="NAME",
+        "--impl",
+        action="append",
+        metavar="NAME",
         help=f"implementation to test, repeatable: {', '.join(BUILTINS)} or module:attribute "
         "(default: all built-ins)",
     )
     parser.add_argument("--list", action="store_true", help="print the clause catalogue and exit")
-    parser.add_argument("--format", choices=("table", "json", "junit"), default="table",
-                        help="report format (default: table)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "junit"),
+        default="table",
+        help="report format (default: table)",
+    )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     parser.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
     parser.add_argument("-n", metavar="N", help="run in N processes (pytest-xdist -n)")
@@ -57,8 +63,10 @@ def listing(fmt: str) -> str:
         status = "testable" if c.testable else f"untestable: {c.untestable}"
         since = f" (Linux {'.'.join(map(str, c.min_kernel))}+)" if c.min_kernel else ""
         flags = " [implementation-defined]" if c.impl_defined else ""
-        lines.append(f"{c.id}  {c.page} {c.section}{since}{flags}\n    {c.quote}\n"
-                     f"    source: {c.source}; {status}")
+        lines.append(
+            f"{c.id}  {c.page} {c.section}{since}{flags}\n    {c.quote}\n"
+            f"    source: {c.source}; {status}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -68,12 +76,26 @@ def run_pytest(impls: Sequence[str], k: str | None, n: str | None) -> tuple[int,
 
     with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
         results = os.path.join(tmp, "results.json")
-        command = [sys.executable, "-m", "pytest", str(PACKAGE), "-p", "conformance.collect",
-                   f"--ignore={PACKAGE / 'test_runner.py'}",
-                   f"--epoll-results={results}", "-q", "-o", "addopts=", "--strict-markers",
-                   "-p", "no:cacheprovider", f"--rootdir={PACKAGE.parent}",
-                   # pytest-benchmark warns under xdist, and warnings are errors here.
-                   "-p", "no:benchmark"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(PACKAGE),
+            "-p",
+            "conformance.collect",
+            f"--ignore={PACKAGE / 'test_runner.py'}",
+            f"--epoll-results={results}",
+            "-q",
+            "-o",
+            "addopts=",
+            "--strict-markers",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={PACKAGE.parent}",
+            # pytest-benchmark warns under xdist, and warnings are errors here.
+            "-p",
+            "no:benchmark",
+        ]
         command += [f"--epoll-impl={name}" for name in impls]
         if k:
             command += ["-k", k]
@@ -83,8 +105,9 @@ def run_pytest(impls: Sequence[str], k: str | None, n: str | None) -> tuple[int,
         # caller's directory, as they were for the runner.
         path = os.pathsep.join([str(PACKAGE.parent), os.getcwd(), os.environ.get("PYTHONPATH", "")])
         env = dict(os.environ, PYTHONPATH=path.rstrip(os.pathsep))
-        proc = subprocess.run(command, cwd=PACKAGE.parent, env=env, stdout=subprocess.PIPE,
-                              text=True, check=False)
+        proc = subprocess.run(
+            command, cwd=PACKAGE.parent, env=env, stdout=subprocess.PIPE, text=True, check=False
+        )
         collected: Any = {"tests": [], "errors": []}
         if os.path.exists(results):
             with open(results) as f:
@@ -105,8 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     status, collected, output = run_pytest(args.impl or list(BUILTINS), args.k, args.n)
     rows = collected["tests"]
     errors = list(collected["errors"])
-    errors += [f"{r['nodeid']}: {r['message']}" for r in rows
-               if r["clause"] is None and r["outcome"] == FAIL]
+    errors += [
+        f"{r['nodeid']}: {r['message']}"
+        for r in rows
+        if r["clause"] is None and r["outcome"] == FAIL
+    ]
     if status not in (0, 1, 5) and not errors:
         errors.append(f"pytest exited with status {status}")
     results = report.aggregate(rows)
@@ -120,8 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = report.table(results, clauses, names)
     emit(text, args.output)
     if errors:
-        print("python -m conformance: the suite itself failed:\n" + "\n".join(errors),
-              file=sys.stderr)
+        print(
+            "python -m conformance: the suite itself failed:\n" + "\n".join(errors), file=sys.stderr
+        )
         sys.stderr.write(output[-4000:])
         return SUITE_ERROR
     return FAILED if report.failed(results) else OK

@@ -20,9 +20,13 @@ import conformance
 from conformance.catalogue import CATALOGUE, MAN_PAGES
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)+$")
-PAGES = {"epoll(7)": ("7", "epoll"), "epoll_create(2)": ("2", "epoll_create"),
-         "epoll_ctl(2)": ("2", "epoll_ctl"), "epoll_wait(2)": ("2", "epoll_wait"),
-         "epoll_pwait2(2)": ("2", "epoll_pwait2")}
+PAGES = {
+    "epoll(7)": ("7", "epoll"),
+    "epoll_create(2)": ("2", "epoll_create"),
+    "epoll_ctl(2)": ("2", "epoll_ctl"),
+    "epoll_wait(2)": ("2", "epoll_wait"),
+    "epoll_pwait2(2)": ("2", "epoll_pwait2"),
+}
 
 
 def _marks(obj: Any) -> Iterator[Any]:
@@ -76,7 +80,10 @@ def rendered(page: str) -> str:
     """The page as `man` renders it, whitespace collapsed to single spaces."""
     section, name = PAGES[page]
     text = subprocess.run(
-        ["man", "-E", "ascii", section, name], capture_output=True, text=True, check=True,
+        ["man", "-E", "ascii", section, name],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"MANWIDTH": "2000", "PATH": "/usr/bin:/bin", "LANG": "C"},
     ).stdout
     return " ".join(re.sub(r".\x08", "", text).split())
@@ -92,6 +99,9 @@ def test_quotes_are_verbatim(page: str) -> None:
         pytest.skip(f"page {page} is not installed: {exc.stderr.strip()}")
     if MAN_PAGES not in text:
         pytest.skip(f"installed pages are not {MAN_PAGES}; quotes were taken from that release")
-    wrong = [c.id for c in CATALOGUE.values()
-             if c.page == page and not c.kernel_behaviour and " ".join(c.quote.split()) not in text]
+    wrong = [
+        c.id
+        for c in CATALOGUE.values()
+        if c.page == page and not c.kernel_behaviour and " ".join(c.quote.split()) not in text
+    ]
     assert not wrong, f"quotes not found verbatim in {page}: {wrong}"

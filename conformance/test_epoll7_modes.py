@@ -120,4 +120,3 @@ def test_edge_triggered_in_and_out_registered_once(ep: Instance, res: Resources)
     assert_events(ep, {})
     b.send(b"request")  # the input direction, without any EPOLL_CTL_MOD
     assert ready(ep).get(a.fileno(), 0) & F.EPOLLIN
-

@@ -103,8 +103,12 @@ def _kcmp_epoll_tfd(fd: int, epfd: int, tfd: int) -> int:
     slot = _KcmpEpollSlot(epfd, tfd, 0)
     pid = os.getpid()
     result = libc.syscall(
-        ctypes.c_long(number), ctypes.c_long(pid), ctypes.c_long(pid),
-        ctypes.c_long(_KCMP_EPOLL_TFD), ctypes.c_ulong(fd), ctypes.byref(slot),
+        ctypes.c_long(number),
+        ctypes.c_long(pid),
+        ctypes.c_long(pid),
+        ctypes.c_long(_KCMP_EPOLL_TFD),
+        ctypes.c_ulong(fd),
+        ctypes.byref(slot),
     )
     if result == 0:
         return 0

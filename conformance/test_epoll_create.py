@@ -41,9 +41,7 @@ def test_returns_an_epoll_descriptor(impl: Adapter, res: Resources) -> None:
 
 
 @clause("epoll_create.destroy_on_close")
-def test_closing_the_last_descriptor_destroys_the_instance(
-    impl: Adapter, res: Resources
-) -> None:
+def test_closing_the_last_descriptor_destroys_the_instance(impl: Adapter, res: Resources) -> None:
     outer, inner = res.epoll(impl), impl.create()
     outer.register(inner.fileno(), F.EPOLLIN)
     assert [r.fd for r in fdinfo(outer.fileno())] == [inner.fileno()]

@@ -144,8 +144,9 @@ def test_epollwakeup_silently_ignored_without_capability(impl: Adapter) -> None:
 
 
 @clause("epoll_ctl.EPOLLEXCLUSIVE.allowed")
-@pytest.mark.parametrize("bit", ["EPOLLIN", "EPOLLOUT", "EPOLLWAKEUP", "EPOLLET", "EPOLLHUP",
-                                 "EPOLLERR"])
+@pytest.mark.parametrize(
+    "bit", ["EPOLLIN", "EPOLLOUT", "EPOLLWAKEUP", "EPOLLET", "EPOLLHUP", "EPOLLERR"]
+)
 def test_exclusive_accepts_documented_bits(ep: Instance, res: Resources, bit: str) -> None:
     r, _ = res.pipe()
     ep.register(r, F.EPOLLEXCLUSIVE | F.EVENT_BITS[bit])

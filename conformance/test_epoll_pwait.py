@@ -115,22 +115,25 @@ def test_signal_handler_interrupts_the_wait(impl: Adapter, res: Resources, call:
     # Python surfaces an interrupted wait as the handler's exception (PEP 475: EINTR itself
     # is retried, so a handler that returns does not end the wait: see the next test).
     wait = blocking_waiter(impl, res, call)
-    with signal_handler(signal.SIGUSR1, raising=True), later(
-        signal_main_thread(signal.SIGUSR1)
-    ), Stopwatch() as sw, pytest.raises(Interrupt):
+    with (
+        signal_handler(signal.SIGUSR1, raising=True),
+        later(signal_main_thread(signal.SIGUSR1)),
+        Stopwatch() as sw,
+        pytest.raises(Interrupt),
+    ):
         wait(60_000)
     assert sw.elapsed < PROMPT * 4
 
 
 @pytest.mark.parametrize("call", per_call("EINTR"))
-def test_wait_resumes_after_a_returning_handler(
-    impl: Adapter, res: Resources, call: str
-) -> None:
+def test_wait_resumes_after_a_returning_handler(impl: Adapter, res: Resources, call: str) -> None:
     wait = blocking_waiter(impl, res, call)
     timeout = 3 * DELAY
-    with signal_handler(signal.SIGUSR1, raising=False) as calls, later(
-        signal_main_thread(signal.SIGUSR1)
-    ), Stopwatch() as sw:
+    with (
+        signal_handler(signal.SIGUSR1, raising=False) as calls,
+        later(signal_main_thread(signal.SIGUSR1)),
+        Stopwatch() as sw,
+    ):
         got = wait(int(timeout * 1000))
     assert calls, "the handler never ran"
     assert got == [] and sw.elapsed >= timeout - 0.01
@@ -141,9 +144,10 @@ def test_pwait_blocks_the_masked_signal(impl: Adapter, res: Resources) -> None:
     require(impl, PWAIT)
     epfd = res.raw_epoll(impl)
     timeout = 5 * DELAY
-    with signal_handler(signal.SIGUSR1, raising=False) as calls, later(
-        signal_main_thread(signal.SIGUSR1)
-    ) as sent:
+    with (
+        signal_handler(signal.SIGUSR1, raising=False) as calls,
+        later(signal_main_thread(signal.SIGUSR1)) as sent,
+    ):
         start = time.monotonic()
         got = impl.raw.epoll_pwait(epfd, 1, int(timeout * 1000), [signal.SIGUSR1])
         ended = time.monotonic()

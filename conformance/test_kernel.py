@@ -88,8 +88,7 @@ def test_readiness_propagates_through_nesting(impl: Adapter, res: Resources) -> 
 def test_round_robin_rotation(ep: Instance, res: Resources, count: int, maxevents: int) -> None:
     fds = ready_pipes(ep, res, count)  # ready when added: queued in registration order
     observed = [[k for k, _ in ep.poll(0, maxevents)] for _ in range(count)]
-    rotation = [[fds[(i * maxevents + j) % count] for j in range(maxevents)]
-                for i in range(count)]
+    rotation = [[fds[(i * maxevents + j) % count] for j in range(maxevents)] for i in range(count)]
     first_round = [fd for batch in observed[: -(-count // maxevents)] for fd in batch]
     assert sorted(first_round[:count]) == sorted(fds)  # the clause epoll_wait.notes.round_robin
     implementation_defined(observed, rotation, "order of successive waits")

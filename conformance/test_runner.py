@@ -20,8 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_list_prints_every_clause() -> None:
@@ -37,8 +44,16 @@ def test_unknown_implementation_is_a_usage_error() -> None:
 
 
 def test_a_wrong_implementation_fails_json() -> None:
-    proc = run("--impl", "select", "--impl", "conformance.broken:SwallowsEexist",
-               "-k", "eexist or oneshot_disables or data_word", "--format", "json")
+    proc = run(
+        "--impl",
+        "select",
+        "--impl",
+        "conformance.broken:SwallowsEexist",
+        "-k",
+        "eexist or oneshot_disables or data_word",
+        "--format",
+        "json",
+    )
     assert proc.returncode == FAILED, proc.stderr
     report = json.loads(proc.stdout)
     results = report["results"]
@@ -73,8 +88,16 @@ def test_each_mistake_fails_its_clause() -> None:
 
 def test_junit_and_table_reports(tmp_path: Path) -> None:
     out = tmp_path / "report.xml"
-    proc = run("--impl", "conformance.broken:SwallowsEexist", "-k", "eexist",
-               "--format", "junit", "-o", str(out))
+    proc = run(
+        "--impl",
+        "conformance.broken:SwallowsEexist",
+        "-k",
+        "eexist",
+        "--format",
+        "junit",
+        "-o",
+        str(out),
+    )
     assert proc.returncode == FAILED, proc.stderr
     suite = ET.parse(out).getroot().find("testsuite")
     assert suite is not None and int(suite.get("failures", "0")) >= 1

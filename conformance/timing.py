@@ -55,9 +55,7 @@ class Interrupt(Exception):
 
 
 @contextmanager
-def signal_handler(
-    signum: int, raising: bool
-) -> Iterator[list[float]]:
+def signal_handler(signum: int, raising: bool) -> Iterator[list[float]]:
     """Install a handler for *signum* that records the monotonic time it ran at (the list it
     yields), and raises :class:`Interrupt` if *raising*. Main thread only."""
     if threading.current_thread() is not threading.main_thread():

@@ -77,27 +77,36 @@ class BadArgumentRules(DifferentialBase):
             made.append(factory(*args))
             return None
 
-        self.agree(f"epoll{args!r}", attempt(lambda: build(select.epoll)),  # type: ignore[arg-type]
-                   attempt(lambda: build(self.new_sut)))
+        self.agree(
+            f"epoll{args!r}",
+            attempt(lambda: build(select.epoll)),  # type: ignore[arg-type]
+            attempt(lambda: build(self.new_sut)),
+        )
         for ep in made:
             ep.close()  # type: ignore[attr-defined]
 
     @precondition(lambda self: REFERENCE_CHECKS_ARGUMENTS)
-    @rule(pair=DifferentialBase.epolls, op=st.sampled_from(sorted(FD_OPS)),
-          fd=st.one_of(BAD_FD_ARGS, st.just(UNOPENED), DifferentialBase.fds),
-          mask=st.one_of(st.sampled_from(strategies.BAD_MASKS), st.just(1)))
+    @rule(
+        pair=DifferentialBase.epolls,
+        op=st.sampled_from(sorted(FD_OPS)),
+        fd=st.one_of(BAD_FD_ARGS, st.just(UNOPENED), DifferentialBase.fds),
+        mask=st.one_of(st.sampled_from(strategies.BAD_MASKS), st.just(1)),
+    )
     def bad_ctl(self, pair: EpollPair, op: str, fd: object, mask: object) -> None:
         """register/modify/unregister with a bad fd, a closed number, or a bad mask."""
         if fd is UNOPENED:
             fd = unopened_number()
         elif isinstance(fd, Shared):
             fd = fd.fd
-        self.on_both(f"{op}({fd!r}, {mask!r})", pair,
-                     lambda side: FD_OPS[op](pair.side(side), fd, mask))
+        self.on_both(
+            f"{op}({fd!r}, {mask!r})", pair, lambda side: FD_OPS[op](pair.side(side), fd, mask)
+        )
 
     @precondition(lambda self: REFERENCE_CHECKS_ARGUMENTS)
-    @rule(timeout=st.one_of(st.sampled_from(strategies.BAD_TIMEOUTS), st.just(0)),
-          maxevents=st.one_of(st.sampled_from(strategies.BAD_MAXEVENTS), st.just(-1)))
+    @rule(
+        timeout=st.one_of(st.sampled_from(strategies.BAD_TIMEOUTS), st.just(0)),
+        maxevents=st.one_of(st.sampled_from(strategies.BAD_MAXEVENTS), st.just(-1)),
+    )
     def bad_poll(self, timeout: object, maxevents: object) -> None:
         """poll() with bad arguments, on fresh objects where a ready eventfd stops any block."""
         ready = kernel.eventfd(1)
@@ -105,9 +114,12 @@ class BadArgumentRules(DifferentialBase):
         try:
             for side in (0, 1):
                 pair.side(side).register(ready, select.EPOLLIN)
-            self.on_both(f"poll({timeout!r}, {maxevents!r})", pair,
-                         lambda side: pair.side(side).poll(timeout, maxevents),  # type: ignore[arg-type]
-                         lambda side, v: self.labelled(side, v))
+            self.on_both(
+                f"poll({timeout!r}, {maxevents!r})",
+                pair,
+                lambda side: pair.side(side).poll(timeout, maxevents),  # type: ignore[arg-type]
+                lambda side, v: self.labelled(side, v),
+            )
         finally:
             self.forget(pair)
             pair.close()
@@ -116,21 +128,29 @@ class BadArgumentRules(DifferentialBase):
     @rule(target_fd=DifferentialBase.fds, op=st.sampled_from(("poll", "register")))
     def fromfd_non_epoll(self, target_fd: Shared, op: str) -> None:
         """fromfd() of a pipe/socket/eventfd is accepted; using it fails with EINVAL."""
-        pair = self.pair_of(select.epoll.fromfd(os.dup(target_fd.fd)),
-                            self.sut_fromfd(os.dup(target_fd.fd)))
+        pair = self.pair_of(
+            select.epoll.fromfd(os.dup(target_fd.fd)), self.sut_fromfd(os.dup(target_fd.fd))
+        )
         try:
             calls: dict[str, Call] = {
                 "poll": lambda ep: ep.poll(0),  # type: ignore[attr-defined]
                 "register": lambda ep: ep.register(target_fd.fd),  # type: ignore[attr-defined]
             }
-            self.on_both(f"fromfd({target_fd!r}).{op}", pair,
-                         lambda side: calls[op](pair.side(side)))
+            self.on_both(
+                f"fromfd({target_fd!r}).{op}", pair, lambda side: calls[op](pair.side(side))
+            )
         finally:
             self.forget(pair)
             pair.close()
 
-    @rule(pair=DifferentialBase.closed_epolls, op=st.sampled_from(sorted(CLOSED_OPS)),
-          obj=st.one_of(DifferentialBase.fds, DifferentialBase.nested))
+    @rule(
+        pair=DifferentialBase.closed_epolls,
+        op=st.sampled_from(sorted(CLOSED_OPS)),
+        obj=st.one_of(DifferentialBase.fds, DifferentialBase.nested),
+    )
     def closed_op(self, pair: EpollPair, op: str, obj: Target) -> None:
-        self.on_both(f"closed.{op}", pair,
-                     lambda side: CLOSED_OPS[op](pair.side(side), self.fd_of(obj, side)))
+        self.on_both(
+            f"closed.{op}",
+            pair,
+            lambda side: CLOSED_OPS[op](pair.side(side), self.fd_of(obj, side)),
+        )

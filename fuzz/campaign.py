@@ -68,12 +68,14 @@ def counted(
         self._fuzz_started = True
         return machine.check_invariants(self, *args, **kwargs)  # type: ignore[no-untyped-call]
 
-    return type(machine.__name__, (machine,),
-                {"__init__": __init__, "check_invariants": check_invariants})
+    return type(
+        machine.__name__, (machine,), {"__init__": __init__, "check_invariants": check_invariants}
+    )
 
 
-def report(machine: type[RuleBasedStateMachine], worker: int, exc: BaseException,
-           printed: str) -> str:
+def report(
+    machine: type[RuleBasedStateMachine], worker: int, exc: BaseException, printed: str
+) -> str:
     """The failure, with the program Hypothesis attached to it (or, on some versions and
     under pytest, printed instead), ready to paste."""
     notes: list[str] = list(getattr(exc, "__notes__", [])) or printed.splitlines()
@@ -82,17 +84,25 @@ def report(machine: type[RuleBasedStateMachine], worker: int, exc: BaseException
     if len(starts) > 1:  # a failure replayed from the database is noted twice
         notes = notes[: starts[1]]
     text = "".join(traceback.format_exception_only(type(exc), exc))
-    header = (f"{machine.__name__} (worker {worker}); to replay: "
-              f"from {machine.__module__} import {machine.__name__}")
+    header = (
+        f"{machine.__name__} (worker {worker}); to replay: "
+        f"from {machine.__module__} import {machine.__name__}"
+    )
     return "\n".join([header, text.rstrip(), *notes])
 
 
-def worker(index: int, names: list[str], deadline: float, counters: Counters,
-           failed: Any, examples: int) -> None:
-    chunk = settings(max_examples=examples, stateful_step_count=100, deadline=None,
-                     database=DirectoryBasedExampleDatabase(DATABASE),
-                     suppress_health_check=SLOW_OK, print_blob=True)
-    machines = [MACHINES[n] for n in names[index % len(names):] + names[:index % len(names)]]
+def worker(
+    index: int, names: list[str], deadline: float, counters: Counters, failed: Any, examples: int
+) -> None:
+    chunk = settings(
+        max_examples=examples,
+        stateful_step_count=100,
+        deadline=None,
+        database=DirectoryBasedExampleDatabase(DATABASE),
+        suppress_health_check=SLOW_OK,
+        print_blob=True,
+    )
+    machines = [MACHINES[n] for n in names[index % len(names) :] + names[: index % len(names)]]
     while machines and time.monotonic() < deadline:
         machine = machines.pop(0)
         printed = io.StringIO()
@@ -110,8 +120,10 @@ def worker(index: int, names: list[str], deadline: float, counters: Counters,
 
 def progress(counters: Counters, start: float) -> str:
     elapsed = int(time.monotonic() - start)
-    return (f"[{elapsed // 60:02d}:{elapsed % 60:02d}] examples {counters.examples.value}  "
-            f"steps {counters.steps.value}  failures {counters.failures.value}")
+    return (
+        f"[{elapsed // 60:02d}:{elapsed % 60:02d}] examples {counters.examples.value}  "
+        f"steps {counters.steps.value}  failures {counters.failures.value}"
+    )
 
 
 def campaign(names: list[str], minutes: float, workers: int, chunk: int = CHUNK) -> int:
@@ -120,9 +132,10 @@ def campaign(names: list[str], minutes: float, workers: int, chunk: int = CHUNK)
     failed: multiprocessing.Queue[str] = multiprocessing.Queue()
     start = time.monotonic()
     deadline = start + minutes * 60
-    procs = [multiprocessing.Process(target=worker,
-                                     args=(i, names, deadline, counters, failed, chunk))
-             for i in range(workers)]
+    procs = [
+        multiprocessing.Process(target=worker, args=(i, names, deadline, counters, failed, chunk))
+        for i in range(workers)
+    ]
     for proc in procs:
         proc.start()
     reports: list[str] = []
@@ -140,19 +153,30 @@ def campaign(names: list[str], minutes: float, workers: int, chunk: int = CHUNK)
         proc.join()
     drain()
     print(f"\r{progress(counters, start)}")
-    print(f"summary: {workers} workers, {minutes:g} min, machines {', '.join(names)}: "
-          f"{counters.examples.value} examples, {counters.steps.value} steps, "
-          f"{counters.failures.value} failures")
+    print(
+        f"summary: {workers} workers, {minutes:g} min, machines {', '.join(names)}: "
+        f"{counters.examples.value} examples, {counters.steps.value} steps, "
+        f"{counters.failures.value} failures"
+    )
     return 1 if reports else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=1.0, help="how long to fuzz")
-    parser.add_argument("--workers", type=int, default=multiprocessing.cpu_count(),
-                        help="worker processes (default: one per core)")
-    parser.add_argument("--machines", nargs="+", choices=sorted(MACHINES),
-                        default=list(MACHINES), help="which machines (default: all)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=multiprocessing.cpu_count(),
+        help="worker processes (default: one per core)",
+    )
+    parser.add_argument(
+        "--machines",
+        nargs="+",
+        choices=sorted(MACHINES),
+        default=list(MACHINES),
+        help="which machines (default: all)",
+    )
     args = parser.parse_args(argv)
     return campaign(args.machines, args.minutes, args.workers)
 

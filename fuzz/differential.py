@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import select
-from typing import Callable
+from typing import Any, Callable
 
 from hypothesis import strategies as st
 from hypothesis.stateful import consumes, multiple, precondition, rule
@@ -21,7 +21,8 @@ from .differential_base import MAX_NESTED, MAX_PAIRS, MAX_SHARED, NESTED_BASE, T
 from .kernel import Outcome, attempt
 from .things import EpollPair, Fileno, Registration, Shared
 
-Ctl = Callable[[object, object], object]
+# (epoll object, fd argument): Any, since the fuzzer hands both sides arguments of any kind.
+Ctl = Callable[[Any, Any], object]
 fds, epolls = BadArgumentRules.fds, BadArgumentRules.epolls
 nested, closed_epolls = BadArgumentRules.nested, BadArgumentRules.closed_epolls
 registrations = BadArgumentRules.registrations
@@ -81,8 +82,11 @@ class DifferentialMachine(BadArgumentRules):
         self.shared.remove(fd)
         os.close(fd.fd)
 
-    @rule(fd=fds, size=strategies.byte_counts(70000),
-          value=st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)))
+    @rule(
+        fd=fds,
+        size=strategies.byte_counts(70000),
+        value=st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)),
+    )
     def write(self, fd: Shared, size: int, value: int) -> None:
         if fd.kind == "eventfd":
             attempt(lambda: kernel.eventfd_write(fd.fd, value))
@@ -122,14 +126,15 @@ class DifferentialMachine(BadArgumentRules):
     @rule(target=epolls, pair=epolls)
     def fromfd(self, pair: EpollPair) -> EpollPair:
         """epoll.fromfd(dup(fileno)): a second object for the same epoll instance."""
-        return self.pair_of(select.epoll.fromfd(os.dup(pair.ref.fileno())),
-                            self.sut_fromfd(os.dup(pair.sut.fileno())))
+        return self.pair_of(
+            select.epoll.fromfd(os.dup(pair.ref.fileno())),
+            self.sut_fromfd(os.dup(pair.sut.fileno())),
+        )
 
     @rule(target=closed_epolls, pair=consumes(epolls), as_context=st.booleans())
     def close_epoll(self, pair: EpollPair, as_context: bool) -> EpollPair:
         if as_context:
-            self.on_both("__exit__", pair,
-                         lambda side: pair.side(side).__exit__(None, None, None))
+            self.on_both("__exit__", pair, lambda side: pair.side(side).__exit__(None, None, None))
         else:
             self.on_both("close()", pair, lambda side: pair.side(side).close())
         self.forget(pair)
@@ -147,22 +152,32 @@ class DifferentialMachine(BadArgumentRules):
             fd = self.fd_of(obj, side)
             return Fileno(fd) if wrap else fd
 
-        return self.on_both(f"{what}({obj!r})", pair,
-                            lambda side: call(pair.side(side), argument(side)))
+        return self.on_both(
+            f"{what}({obj!r})", pair, lambda side: call(pair.side(side), argument(side))
+        )
 
     def alive(self, reg: Registration) -> bool:
         """Whether both halves of a remembered registration are still open."""
         return reg.epoll in self.pairs and (reg.fd in self.shared or reg.fd in self.pairs)
 
-    @rule(target=registrations, pair=any_epoll, obj=any_target, mask=strategies.event_masks(),
-          wrap=st.booleans())
+    @rule(
+        target=registrations,
+        pair=any_epoll,
+        obj=any_target,
+        mask=strategies.event_masks(),
+        wrap=st.booleans(),
+    )
     def register(self, pair: EpollPair, obj: Target, mask: int, wrap: bool) -> object:
-        done = self.ctl(f"register[{mask:#x}]", pair,
-                        lambda ep, fd: ep.register(fd, mask), obj, wrap)  # type: ignore[attr-defined]
+        done = self.ctl(
+            f"register[{mask:#x}]", pair, lambda ep, fd: ep.register(fd, mask), obj, wrap
+        )
         return Registration(pair, obj) if done.ok else multiple()
 
-    @rule(pair=any_epoll, many=st.lists(any_target, min_size=2, max_size=6, unique=True),
-          mask=st.sampled_from((strategies.EPOLLIN | strategies.EPOLLOUT, strategies.EPOLLIN)))
+    @rule(
+        pair=any_epoll,
+        many=st.lists(any_target, min_size=2, max_size=6, unique=True),
+        mask=st.sampled_from((strategies.EPOLLIN | strategies.EPOLLOUT, strategies.EPOLLIN)),
+    )
     def register_many(self, pair: EpollPair, many: list[Target], mask: int) -> None:
         """Several level-triggered entries at once: the ground for round robin (epoll(7))."""
         for obj in many:
@@ -170,8 +185,7 @@ class DifferentialMachine(BadArgumentRules):
 
     @rule(pair=any_epoll, obj=any_target, mask=strategies.event_masks(), wrap=st.booleans())
     def modify(self, pair: EpollPair, obj: Target, mask: int, wrap: bool) -> None:
-        self.ctl(f"modify[{mask:#x}]", pair,
-                 lambda ep, fd: ep.modify(fd, mask), obj, wrap)  # type: ignore[attr-defined]
+        self.ctl(f"modify[{mask:#x}]", pair, lambda ep, fd: ep.modify(fd, mask), obj, wrap)
 
     @rule(reg=registrations, mask=strategies.event_masks())
     def modify_registered(self, reg: Registration, mask: int) -> None:
@@ -185,14 +199,17 @@ class DifferentialMachine(BadArgumentRules):
 
     @rule(pair=any_epoll, obj=any_target, wrap=st.booleans())
     def unregister(self, pair: EpollPair, obj: Target, wrap: bool) -> None:
-        self.ctl("unregister", pair, lambda ep, fd: ep.unregister(fd), obj, wrap)  # type: ignore[attr-defined]
+        self.ctl("unregister", pair, lambda ep, fd: ep.unregister(fd), obj, wrap)
 
-    @rule(pair=any_epoll, maxevents=strategies.maxevents(),
-          timeout=st.sampled_from((0, 0.0, 1e-9)))
+    @rule(pair=any_epoll, maxevents=strategies.maxevents(), timeout=st.sampled_from((0, 0.0, 1e-9)))
     def poll(self, pair: EpollPair, maxevents: int, timeout: float) -> None:
         """poll(timeout, maxevents); 1e-9 s rounds up to a 1 ms wait, as select.epoll does."""
-        self.on_both(f"poll({timeout}, {maxevents})", pair,
-                     lambda side: pair.side(side).poll(timeout, maxevents), self.labelled)
+        self.on_both(
+            f"poll({timeout}, {maxevents})",
+            pair,
+            lambda side: pair.side(side).poll(timeout, maxevents),
+            self.labelled,
+        )
 
     @precondition(lambda self: bool(self.pairs))
     @rule(maxevents=strategies.maxevents())

@@ -80,15 +80,21 @@ class DifferentialBase(BindingUnderTest, RuleBasedStateMachine):
             raise AssertionError(f"{what}: select.epoll {ref}, pyepoll {sut}")
         return ref
 
-    def on_both(self, what: str, pair: EpollPair, call: Callable[[int], object],
-                normalise: Callable[[int, object], object] = lambda side, v: v) -> Outcome:
+    def on_both(
+        self,
+        what: str,
+        pair: EpollPair,
+        call: Callable[[int], object],
+        normalise: Callable[[int, object], object] = lambda side, v: v,
+    ) -> Outcome:
         """Run ``call(side)`` for the reference side, then the side under test; compare."""
         outcomes = [self.run_side(side, call, normalise) for side in (0, 1)]
         return self.agree(f"{what} on {pair.name}", outcomes[0], outcomes[1])
 
     @staticmethod
-    def run_side(side: int, call: Callable[[int], object],
-                 normalise: Callable[[int, object], object]) -> Outcome:
+    def run_side(
+        side: int, call: Callable[[int], object], normalise: Callable[[int, object], object]
+    ) -> Outcome:
         return attempt(lambda: call(side), lambda v: normalise(side, v))
 
     def label(self, side: int, number: int) -> str:
@@ -130,13 +136,16 @@ class DifferentialBase(BindingUnderTest, RuleBasedStateMachine):
         for pair in self.pairs:
             reported = (kernel_interest(pair.ref.fileno()), self.sut_interest(pair.sut))
             lists = [
-                sorted((self.label(side, e.fd), e.events, self.label(side, e.data & LOW32))
-                       for e in reported[side])
+                sorted(
+                    (self.label(side, e.fd), e.events, self.label(side, e.data & LOW32))
+                    for e in reported[side]
+                )
                 for side in (0, 1)
             ]
             if lists[0] != lists[1]:
-                raise AssertionError(f"interest list of {pair.name}: "
-                                     f"select.epoll {lists[0]}, pyepoll {lists[1]}")
+                raise AssertionError(
+                    f"interest list of {pair.name}: select.epoll {lists[0]}, pyepoll {lists[1]}"
+                )
 
     @invariant()
     def closed_flags_agree(self) -> None:

@@ -29,8 +29,15 @@ from .kernel import Outcome, failure
 from .model_files import EventFd, File, pipe, socketpair
 from .model_queue import Entry, Instance
 
-EXCLUSIVE_OK = (ev.EPOLLIN | ev.EPOLLOUT | ev.EPOLLERR | ev.EPOLLHUP | ev.EPOLLWAKEUP
-                | ev.EPOLLET | ev.EPOLLEXCLUSIVE)
+EXCLUSIVE_OK = (
+    ev.EPOLLIN
+    | ev.EPOLLOUT
+    | ev.EPOLLERR
+    | ev.EPOLLHUP
+    | ev.EPOLLWAKEUP
+    | ev.EPOLLET
+    | ev.EPOLLEXCLUSIVE
+)
 ADD, DEL, MOD = 1, 2, 3
 
 

@@ -124,8 +124,11 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
         self.open.remove(fd)
         self.model.close(fd.fd)
 
-    @rule(fd=fds, size=strategies.byte_counts(1024),
-          value=st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)))
+    @rule(
+        fd=fds,
+        size=strategies.byte_counts(1024),
+        value=st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)),
+    )
     def write(self, fd: Shared, size: int, value: int) -> None:
         if fd.kind == "eventfd":
             payload = struct.pack("=Q", value)
@@ -167,8 +170,16 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
         self.watched.remove(ep)
         self.model.epoll_close(ep.epfd)
 
-    def ctl(self, what: str, ep: Watched, op: int, fd: Shared, mask: int,
-            data: int | None, call: Callable[[], object]) -> Outcome:
+    def ctl(
+        self,
+        what: str,
+        ep: Watched,
+        op: int,
+        fd: Shared,
+        mask: int,
+        data: int | None,
+        call: Callable[[], object],
+    ) -> Outcome:
         expected = self.model.ctl(ep.epfd, op, fd.fd, mask, data)
         self.agree(f"{what}({fd!r}, {mask:#x}, data={data}) on {ep!r}", attempt(call), expected)
         return expected
@@ -177,27 +188,43 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
         """Whether both halves of a remembered registration are still open."""
         return reg.epoll in self.watched and reg.fd in self.open
 
-    @rule(target=registrations, ep=epolls, fd=fds, mask=strategies.event_masks(),
-          data=st.one_of(st.none(), strategies.data_words()))
+    @rule(
+        target=registrations,
+        ep=epolls,
+        fd=fds,
+        mask=strategies.event_masks(),
+        data=st.one_of(st.none(), strategies.data_words()),
+    )
     def register(self, ep: Watched, fd: Shared, mask: int, data: int | None) -> object:
-        done = self.ctl("register", ep, ADD, fd, mask, data,
-                        lambda: ep.ep.register(fd.fd, mask, data=data))
+        done = self.ctl(
+            "register", ep, ADD, fd, mask, data, lambda: ep.ep.register(fd.fd, mask, data=data)
+        )
         return Registration(ep, fd) if done.ok else multiple()
 
-    @rule(ep=epolls, many=st.lists(fds, min_size=2, max_size=6, unique=True),
-          mask=st.sampled_from((strategies.EPOLLIN | strategies.EPOLLOUT, strategies.EPOLLIN)))
+    @rule(
+        ep=epolls,
+        many=st.lists(fds, min_size=2, max_size=6, unique=True),
+        mask=st.sampled_from((strategies.EPOLLIN | strategies.EPOLLOUT, strategies.EPOLLIN)),
+    )
     def register_many(self, ep: Watched, many: list[Shared], mask: int) -> None:
         """Several level-triggered entries at once: the ground for round robin (epoll(7))."""
         for fd in many:
             self.register(ep, fd, mask, None)
 
-    @rule(ep=epolls, fd=fds, mask=strategies.event_masks(),
-          data=st.one_of(st.none(), strategies.data_words()))
+    @rule(
+        ep=epolls,
+        fd=fds,
+        mask=strategies.event_masks(),
+        data=st.one_of(st.none(), strategies.data_words()),
+    )
     def modify(self, ep: Watched, fd: Shared, mask: int, data: int | None) -> None:
         self.ctl("modify", ep, MOD, fd, mask, data, lambda: ep.ep.modify(fd.fd, mask, data=data))
 
-    @rule(reg=registrations, mask=strategies.event_masks(),
-          data=st.one_of(st.none(), strategies.data_words()))
+    @rule(
+        reg=registrations,
+        mask=strategies.event_masks(),
+        data=st.one_of(st.none(), strategies.data_words()),
+    )
     def modify_registered(self, reg: Registration, mask: int, data: int | None) -> None:
         if self.alive(reg):
             self.modify(reg.epoll, reg.fd, mask, data)
@@ -231,8 +258,9 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
             real = sorted(self.sut_interest(watched.ep))
             expected = self.model.interest(watched.epfd)
             if [tuple(e) for e in real] != expected:
-                raise AssertionError(f"interest list of {watched!r}: "
-                                     f"pyepoll {real}, model {expected}")
+                raise AssertionError(
+                    f"interest list of {watched!r}: pyepoll {real}, model {expected}"
+                )
 
     @invariant()
     def readiness_agrees(self) -> None:
@@ -244,9 +272,11 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
         for fd in self.model.files:
             expected = self.model.mask(fd) & ALL_POLL_BITS
             if seen.get(fd, 0) != expected:
-                raise AssertionError(f"poll(2) readiness of fd {fd} "
-                                     f"({self.model.files[fd].kind}): kernel "
-                                     f"{seen.get(fd, 0):#x}, model {expected:#x}")
+                raise AssertionError(
+                    f"poll(2) readiness of fd {fd} "
+                    f"({self.model.files[fd].kind}): kernel "
+                    f"{seen.get(fd, 0):#x}, model {expected:#x}"
+                )
 
     def teardown(self) -> None:
         for watched in self.watched:

@@ -71,8 +71,13 @@ class IgnoresMaxevents(pyepoll.epoll):
 class RegisterDropsOneshot(pyepoll.epoll):
     """register() loses EPOLLONESHOT."""
 
-    def register(self, fd: Any, eventmask: int = ev.EPOLLIN | ev.EPOLLPRI | ev.EPOLLOUT,
-                 *, data: int | None = None) -> None:
+    def register(
+        self,
+        fd: Any,
+        eventmask: int = ev.EPOLLIN | ev.EPOLLPRI | ev.EPOLLOUT,
+        *,
+        data: int | None = None,
+    ) -> None:
         if isinstance(eventmask, int):
             eventmask &= ~ev.EPOLLONESHOT
         super().register(fd, eventmask, data=data)
@@ -100,14 +105,27 @@ def close_leaked() -> None:
 class DataTruncated(pyepoll.epoll):
     """register(data=...) keeps only the low 32 bits of the data word."""
 
-    def register(self, fd: Any, eventmask: int = ev.EPOLLIN | ev.EPOLLPRI | ev.EPOLLOUT,
-                 *, data: int | None = None) -> None:
+    def register(
+        self,
+        fd: Any,
+        eventmask: int = ev.EPOLLIN | ev.EPOLLPRI | ev.EPOLLOUT,
+        *,
+        data: int | None = None,
+    ) -> None:
         super().register(fd, eventmask, data=None if data is None else data & 0xFFFFFFFF)
 
 
 #: Every mutant, by name.
 MUTANTS: dict[str, type[pyepoll.epoll]] = {
     cls.__name__: cls
-    for cls in (DropsOneEvent, ModifyIgnoresET, UnregisterSwallowsENOENT, ForgetsClosedNumbers,
-                IgnoresMaxevents, RegisterDropsOneshot, CloseLeaksFd, DataTruncated)
+    for cls in (
+        DropsOneEvent,
+        ModifyIgnoresET,
+        UnregisterSwallowsENOENT,
+        ForgetsClosedNumbers,
+        IgnoresMaxevents,
+        RegisterDropsOneshot,
+        CloseLeaksFd,
+        DataTruncated,
+    )
 }

@@ -52,8 +52,17 @@ __all__ = [
 
 #: Readiness bits a caller may ask for.
 READINESS_BITS = (
-    EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLRDBAND,
-    EPOLLWRNORM, EPOLLWRBAND, EPOLLMSG, EPOLLRDHUP,
+    EPOLLIN,
+    EPOLLPRI,
+    EPOLLOUT,
+    EPOLLERR,
+    EPOLLHUP,
+    EPOLLRDNORM,
+    EPOLLRDBAND,
+    EPOLLWRNORM,
+    EPOLLWRBAND,
+    EPOLLMSG,
+    EPOLLRDHUP,
 )
 #: Bits that change how a registration reports, not what it reports.
 MODIFIER_BITS = (EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLWAKEUP)
@@ -77,9 +86,7 @@ def event_masks() -> st.SearchStrategy[int]:
         st.lists(st.sampled_from(MODIFIER_BITS + UNNAMED_BITS), max_size=2).map(_union),
     )
     common = st.sampled_from((EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT, EPOLLIN | EPOLLRDHUP))
-    meaningful = st.one_of(common, readiness).flatmap(
-        lambda r: modifiers.map(lambda m: r | m)
-    )
+    meaningful = st.one_of(common, readiness).flatmap(lambda r: modifiers.map(lambda m: r | m))
     return st.one_of(meaningful, meaningful, meaningful, st.integers(0, 2**32 - 1))
 
 
@@ -100,7 +107,15 @@ def byte_counts(largest: int) -> st.SearchStrategy[int]:
 
 #: Descriptor arguments that are not valid descriptors, with what they probe.
 BAD_FDS: tuple[object, ...] = (
-    -1, -(2**31), 2**31, 2**63, 2**64, "0", 1.5, None, b"1",
+    -1,
+    -(2**31),
+    2**31,
+    2**63,
+    2**64,
+    "0",
+    1.5,
+    None,
+    b"1",
 )
 #: Event masks outside ``unsigned int`` or of the wrong type.
 BAD_MASKS: tuple[object, ...] = (-1, -(2**31) - 1, 2**32, 2**64, "1", 1.0, None)
@@ -110,6 +125,15 @@ BAD_TIMEOUTS: tuple[object, ...] = ("0", b"", float("nan"), 2**70, -(2**70), 1e3
 BAD_MAXEVENTS: tuple[object, ...] = (0, -2, -(2**31), 2**31, 2**64, "1", 1.0, None)
 #: epoll() constructor arguments: (sizehint, flags).
 BAD_CONSTRUCTOR_ARGS: tuple[tuple[object, object], ...] = (
-    (0, 0), (-2, 0), (2**31, 0), ("1", 0), (-1, 1), (-1, 2**31), (-1, -1), (-1, "0"),
-    (1, 0o2000000), (2**31 - 1, 0), (-1, None),
+    (0, 0),
+    (-2, 0),
+    (2**31, 0),
+    ("1", 0),
+    (-1, 1),
+    (-1, 2**31),
+    (-1, -1),
+    (-1, "0"),
+    (1, 0o2000000),
+    (2**31 - 1, 0),
+    (-1, None),
 )

@@ -35,8 +35,9 @@ CASES: list[tuple[str, type[RuleBasedStateMachine]]] = [
 ]
 
 
-def variant(machine: type[RuleBasedStateMachine], epoll_class: type[pyepoll.epoll],
-            examples: list[int]) -> type[RuleBasedStateMachine]:
+def variant(
+    machine: type[RuleBasedStateMachine], epoll_class: type[pyepoll.epoll], examples: list[int]
+) -> type[RuleBasedStateMachine]:
     """``machine`` driving ``epoll_class`` (libc backend), counting examples in ``examples``."""
 
     def __init__(self: RuleBasedStateMachine) -> None:
@@ -44,8 +45,11 @@ def variant(machine: type[RuleBasedStateMachine], epoll_class: type[pyepoll.epol
         examples[0] += 1
 
     # One name for mutant and honest twin, so nothing but the class under test differs.
-    return type(f"{machine.__name__}Variant", (machine,),
-                {"epoll_class": epoll_class, "backend": "libc", "__init__": __init__})
+    return type(
+        f"{machine.__name__}Variant",
+        (machine,),
+        {"epoll_class": epoll_class, "backend": "libc", "__init__": __init__},
+    )
 
 
 def failure(machine: type[RuleBasedStateMachine], run: settings) -> str | None:
@@ -57,8 +61,7 @@ def failure(machine: type[RuleBasedStateMachine], run: settings) -> str | None:
     return None
 
 
-@pytest.mark.parametrize(("name", "machine"), CASES,
-                         ids=[f"{n}-{m.__name__}" for n, m in CASES])
+@pytest.mark.parametrize(("name", "machine"), CASES, ids=[f"{n}-{m.__name__}" for n, m in CASES])
 def test_mutant_is_caught(name: str, machine: type[RuleBasedStateMachine]) -> None:
     used = [0]
     try:
@@ -66,8 +69,9 @@ def test_mutant_is_caught(name: str, machine: type[RuleBasedStateMachine]) -> No
     finally:
         mutants.close_leaked()
     assert caught is not None, f"{name} survived {MUTANT_SETTINGS.max_examples} examples"
-    honest = failure(variant(machine, pyepoll.epoll, [0]),
-                     settings(MUTANT_SETTINGS, max_examples=used[0]))
+    honest = failure(
+        variant(machine, pyepoll.epoll, [0]), settings(MUTANT_SETTINGS, max_examples=used[0])
+    )
     assert honest is None, (
         f"{name} was caught ({caught}), but the unmutated binding fails the same "
         f"{used[0]} examples too ({honest}), so the catch proves nothing"
