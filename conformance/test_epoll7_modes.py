@@ -12,7 +12,7 @@ from conformance import flags as F
 from conformance.adapters import Instance
 from conformance.kobjects import Resources
 from conformance.support import assert_events, ready
-from conformance.timing import DELAY
+from conformance.timing import DELAY, all_sleeping_in_wait
 
 clause = pytest.mark.clause
 
@@ -105,7 +105,7 @@ def test_one_of_several_waiting_threads_wakes(ep: Instance, res: Resources) -> N
     threads = [threading.Thread(target=wait) for _ in range(3)]
     for t in threads:
         t.start()
-    threading.Event().wait(DELAY)  # let them block
+    all_sleeping_in_wait(threads)
     os.write(w, b"x")
     for t in threads:
         t.join()

@@ -11,7 +11,7 @@ from conformance import flags as F
 from conformance.adapters import Adapter
 from conformance.kobjects import Resources
 from conformance.support import implementation_defined, ready, require_kernel
-from conformance.timing import DELAY
+from conformance.timing import DELAY, all_sleeping_in_wait
 
 clause = pytest.mark.clause
 
@@ -35,7 +35,7 @@ def test_exclusive_wakes_one_or_more(impl: Adapter, res: Resources) -> None:
     threads = [threading.Thread(target=wait, args=(i,)) for i in range(len(instances))]
     for t in threads:
         t.start()
-    threading.Event().wait(DELAY)  # let every instance block
+    all_sleeping_in_wait(threads)
     os.write(w, b"x")
     for t in threads:
         t.join()

@@ -128,7 +128,7 @@ def test_signal_handler_interrupts_the_wait(impl: Adapter, res: Resources, call:
 @pytest.mark.parametrize("call", per_call("EINTR"))
 def test_wait_resumes_after_a_returning_handler(impl: Adapter, res: Resources, call: str) -> None:
     wait = blocking_waiter(impl, res, call)
-    timeout = 3 * DELAY
+    timeout = 5 * DELAY
     with (
         signal_handler(signal.SIGUSR1, raising=False) as calls,
         later(signal_main_thread(signal.SIGUSR1)),

@@ -103,7 +103,11 @@ def worker(
         print_blob=True,
     )
     machines = [MACHINES[n] for n in names[index % len(names) :] + names[: index % len(names)]]
-    while machines and time.monotonic() < deadline:
+    # Each worker runs at least one chunk, however late it started: a short campaign on a
+    # loaded machine still fuzzes something.
+    first = True
+    while machines and (first or time.monotonic() < deadline):
+        first = False
         machine = machines.pop(0)
         printed = io.StringIO()
         try:

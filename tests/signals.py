@@ -3,7 +3,9 @@ sends SIGUSR1 to the main thread.
 
 ``signal.pthread_kill`` aims at the main thread, where Python runs handlers and where the
 tests wait, so the wait really is interrupted (a process-directed signal may be taken by any
-thread that does not block it).
+thread that does not block it).  The first signal goes out only once the main thread is seen
+asleep in a wait syscall: sent earlier, it would be handled before the wait (proving
+nothing), or, landing just before the syscall, left unhandled until the wait ends.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import threading
 import time
 from collections.abc import Iterator
 from types import FrameType
+
+from conformance.timing import until_sleeping_in_wait
 
 SIGNAL = signal.SIGUSR1
 OTHER_SIGNAL = signal.SIGUSR2
@@ -62,14 +66,16 @@ def make_pending(signum: int = SIGNAL) -> None:
 
 
 class Pester:
-    """Sends SIGUSR1 to the main thread every ``interval`` seconds, after ``delay``, until
-    stopped or until ``limit`` seconds have passed; at most ``count`` times."""
+    """Sends SIGUSR1 to the main thread every ``interval`` seconds, starting ``delay`` seconds
+    in and once the main thread sleeps in a wait, until stopped or until ``limit`` seconds have
+    passed; at most ``count`` times."""
 
     def __init__(
         self, delay: float, interval: float = 0.02, limit: float = 3.0, count: int = 10**6
     ) -> None:
-        self._target = threading.main_thread().ident
-        assert self._target is not None
+        main = threading.main_thread()
+        assert main.ident is not None and main.native_id is not None
+        self._target, self._native_id = main.ident, main.native_id
         self._delay, self._interval, self._limit, self._count = delay, interval, limit, count
         self._stop = threading.Event()
         self.sent: list[float] = []
@@ -81,11 +87,18 @@ class Pester:
         start = time.monotonic()
         if self._stop.wait(self._delay):
             return
+        until_sleeping_in_wait(self._native_id, self._stop)
         while len(self.sent) < self._count and time.monotonic() - start < self._limit:
             self.sent.append(time.monotonic())
             signal.pthread_kill(self._target, SIGNAL)
             if self._stop.wait(self._interval):
                 return
+
+    def until_sent(self, count: int, limit: float = 30.0) -> None:
+        """Return once ``count`` signals have been sent (or after ``limit`` seconds)."""
+        deadline = time.monotonic() + limit
+        while len(self.sent) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def stop(self) -> None:
         self._stop.set()

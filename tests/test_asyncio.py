@@ -206,7 +206,7 @@ def test_call_soon_threadsafe_wakes_a_blocked_loop(backend: str) -> None:
             timer.join()
         return time.monotonic() - start
 
-    assert 0.05 <= run(backend, main) < 5
+    assert 0.05 <= run(backend, main) < 10
 
 
 def test_signal_handler(backend: str) -> None:
@@ -287,7 +287,7 @@ def test_wait_for_times_out(backend: str) -> None:
                 await asyncio.wait_for(reader.read(1), 0.2)
             return time.monotonic() - start
 
-    assert 0.19 <= run(backend, main) < 2.0
+    assert 0.19 <= run(backend, main) < 10
 
 
 def test_cancelled_read_leaves_the_stream_usable(backend: str) -> None:

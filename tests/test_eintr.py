@@ -16,16 +16,17 @@ from tests.waits import TimedWait
 def test_interrupted_wait_still_lasts_the_whole_timeout(
     backend: str, epfd: int, sigusr1: Recorder, timed_wait: TimedWait
 ) -> None:
-    timeout = 0.2
+    timeout = 0.5
     start = time.monotonic()
-    with Pester(delay=0.02, interval=0.02, limit=3.0):
+    with Pester(delay=0.02, interval=0.02, limit=30.0) as pester:
         assert timed_wait(epfd, backend, timeout) == []
-    elapsed = time.monotonic() - start
-    assert sigusr1.times, "no signal arrived during the wait"
+        end = time.monotonic()
+    elapsed = end - start
+    assert pester.sent and pester.sent[0] < end, "no signal arrived during the wait"
     assert elapsed >= timeout
     # A wait restarted with its full timeout after every signal would last until the signals
-    # stop (3 s); the remaining-time rule ends it at 0.2 s.
-    assert elapsed < 1.5
+    # stop (30 s); the remaining-time rule ends it at 0.5 s.
+    assert elapsed < 15.0
 
 
 def test_interrupted_blocking_wait_keeps_waiting_for_the_event(
@@ -33,8 +34,13 @@ def test_interrupted_blocking_wait_keeps_waiting_for_the_event(
 ) -> None:
     efd = kernel.eventfd()
     pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, pyepoll.EPOLLIN, 42, backend=backend)
-    with Pester(delay=0.02, interval=0.02, limit=3.0):
-        writer = Later(0.2, lambda: eventfd_add(efd))
+    with Pester(delay=0.02, interval=0.02, limit=30.0) as pester:
+
+        def write_after_two_signals() -> None:
+            pester.until_sent(2)
+            eventfd_add(efd)
+
+        writer = Later(0.0, write_after_two_signals)
         events = timed_wait(epfd, backend, None)
         writer.join()
     assert sigusr1.times, "no signal arrived during the wait"
@@ -57,7 +63,7 @@ def test_exception_from_signal_handler_propagates(
     safety_valve = Later(20.0, lambda: eventfd_add(efd))
     sigusr1.raise_next = True
     try:
-        with Pester(delay=0.05, count=1), pytest.raises(HandlerRan):
+        with pytest.raises(HandlerRan), Pester(delay=0.05, count=1):
             timed_wait(epfd, backend, timeout)
     finally:
         safety_valve.cancel()
