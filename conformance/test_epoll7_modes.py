@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import select
-import threading
 
 import pytest
 
@@ -12,7 +12,7 @@ from conformance import flags as F
 from conformance.adapters import Instance
 from conformance.kobjects import Resources
 from conformance.support import assert_events, ready
-from conformance.timing import DELAY, all_sleeping_in_wait
+from conformance.timing import DELAY, wait_in_threads
 
 clause = pytest.mark.clause
 
@@ -93,22 +93,8 @@ def test_oneshot_edge_triggered_chunks(ep: Instance, res: Resources) -> None:
 def test_one_of_several_waiting_threads_wakes(ep: Instance, res: Resources) -> None:
     r, w = res.pipe()
     ep.register(r, F.EPOLLIN | F.EPOLLET)
-    woken: list[dict[int, int]] = []
-    lock = threading.Lock()
-
-    def wait() -> None:
-        got = ready(ep, int(5 * DELAY * 1000))
-        if got:
-            with lock:
-                woken.append(got)
-
-    threads = [threading.Thread(target=wait) for _ in range(3)]
-    for t in threads:
-        t.start()
-    all_sleeping_in_wait(threads)
-    os.write(w, b"x")
-    for t in threads:
-        t.join()
+    waits = [functools.partial(ready, ep, int(5 * DELAY * 1000))] * 3
+    woken = [got for got in wait_in_threads(waits, lambda: os.write(w, b"x")) if got]
     assert woken == [{r: F.EPOLLIN}]
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import os
-import threading
 
 import pytest
 
@@ -11,7 +11,7 @@ from conformance import flags as F
 from conformance.adapters import Adapter
 from conformance.kobjects import Resources
 from conformance.support import implementation_defined, ready, require_kernel
-from conformance.timing import DELAY, all_sleeping_in_wait
+from conformance.timing import DELAY, wait_in_threads
 
 clause = pytest.mark.clause
 
@@ -26,19 +26,8 @@ def test_exclusive_wakes_one_or_more(impl: Adapter, res: Resources) -> None:
     instances = [res.epoll(impl) for _ in range(3)]
     for ep in instances:
         ep.register(r, F.EPOLLIN | F.EPOLLEXCLUSIVE)
-    woken: list[int] = []
-
-    def wait(index: int) -> None:
-        if ready(instances[index], int(5 * DELAY * 1000)):
-            woken.append(index)
-
-    threads = [threading.Thread(target=wait, args=(i,)) for i in range(len(instances))]
-    for t in threads:
-        t.start()
-    all_sleeping_in_wait(threads)
-    os.write(w, b"x")
-    for t in threads:
-        t.join()
+    waits = [functools.partial(ready, ep, int(5 * DELAY * 1000)) for ep in instances]
+    woken = [got for got in wait_in_threads(waits, lambda: os.write(w, b"x")) if got]
     assert len(woken) >= 1, "no instance received the event"
     implementation_defined(len(woken), LINUX_WOKEN, "instances woken by one event")
 

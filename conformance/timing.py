@@ -17,10 +17,10 @@ import platform
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Callable
+from typing import Callable, TypeVar
 
 import pytest
 
@@ -41,6 +41,8 @@ WAIT_SYSCALLS: dict[str, frozenset[int]] = {
     "aarch64": frozenset({22, 441, 73, 72}),
 }
 _WAITS = WAIT_SYSCALLS.get(platform.machine())
+
+T = TypeVar("T")
 
 
 def wait_arguments(native_id: int) -> list[int] | None:
@@ -90,14 +92,29 @@ class Delayed:
     started: float | None = None
 
 
-def all_sleeping_in_wait(threads: Iterable[threading.Thread]) -> None:
-    """Return once each of the started *threads* sleeps in a wait syscall (or as
-    :func:`until_sleeping_in_wait` gives up); at least DELAY seconds after the call."""
-    deadline = time.monotonic() + DELAY
+def wait_in_threads(waits: Sequence[Callable[[], T]], then: Callable[[], object]) -> list[T]:
+    """Run each of *waits* in a thread of its own; once every one sleeps in a wait syscall
+    (and at least DELAY seconds in), run *then*; return the waits' results, in order, once
+    all have ended."""
+    results: list[T | None] = [None] * len(waits)
+
+    def run(index: int) -> None:
+        results[index] = waits[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(waits))]
+    earliest = time.monotonic() + DELAY
     for thread in threads:
-        assert thread.native_id is not None, "not started"
-        until_sleeping_in_wait(thread.native_id)
-    time.sleep(max(0.0, deadline - time.monotonic()))
+        thread.start()
+    try:
+        for thread in threads:
+            assert thread.native_id is not None
+            until_sleeping_in_wait(thread.native_id)
+        time.sleep(max(0.0, earliest - time.monotonic()))
+        then()
+    finally:
+        for thread in threads:
+            thread.join()
+    return results  # type: ignore[return-value]  # every run() has stored its result
 
 
 @contextmanager
