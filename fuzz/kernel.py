@@ -71,12 +71,21 @@ def socketpair() -> tuple[int, int]:
 
 
 def shutdown(fd: int, how: int) -> None:
-    """shutdown(2) on a raw fd; ENOTSOCK for anything that is not a socket."""
-    sock = socket.socket(fileno=fd)
+    """shutdown(2) on a raw fd; ENOTSOCK for anything that is not a socket.
+
+    The fd's O_NONBLOCK is put back afterwards: PyPy's ``socket(fileno=fd)`` makes the
+    descriptor blocking (it applies the default timeout; CPython leaves the flag alone), and
+    the machines' next read of an empty socket would then block the run forever.
+    """
+    blocking = os.get_blocking(fd)
     try:
-        sock.shutdown(how)
+        sock = socket.socket(fileno=fd)
+        try:
+            sock.shutdown(how)
+        finally:
+            sock.detach()
     finally:
-        sock.detach()
+        os.set_blocking(fd, blocking)
 
 
 def dup_high(fd: int, lowest: int) -> int:

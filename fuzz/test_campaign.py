@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import sys
 
 import pytest
 
@@ -11,11 +10,6 @@ from . import campaign, mutants
 from .model_machine import ModelMachine
 
 SECONDS = 3
-
-pytestmark = pytest.mark.skipif(
-    sys.implementation.name != "cpython",
-    reason="PyPy 7.3.11: campaign worker processes stall after a few examples (unresolved)",
-)
 
 
 class ModelWithSwallowedENOENT(ModelMachine):
