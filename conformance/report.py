@@ -17,7 +17,7 @@ from conformance.catalogue import Clause
 from conformance.collect import FAIL, IDEF, NA, PASS, SKIP
 
 #: The runner contract version (conformance/CONTRACT.md).
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 UNTESTABLE, NOT_RUN = "untestable", "not run"
 _RANK = {FAIL: 0, IDEF: 1, PASS: 2, SKIP: 3, NA: 4}
 _CELL = {
@@ -156,7 +156,7 @@ def to_junit(
         suite = ET.SubElement(root, "testsuite", name="suite errors", tests="1", errors="1")
         case = ET.SubElement(suite, "testcase", classname="conformance", name="collection")
         ET.SubElement(case, "error", message=error.splitlines()[0]).text = error
-    return ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _message(results: Results, clause: Clause, impl: str) -> str:

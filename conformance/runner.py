@@ -24,6 +24,8 @@ from conformance.collect import FAIL
 
 PACKAGE = Path(__file__).resolve().parent
 OK, FAILED, USAGE, SUITE_ERROR = 0, 1, 2, 3
+# pytest's own exit statuses that the runner translates.
+PYTEST_USAGE, PYTEST_NO_TESTS = 4, 5
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -48,8 +50,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     parser.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
-    parser.add_argument("-n", metavar="N", help="run in N processes (pytest-xdist -n)")
+    parser.add_argument(
+        "-n", metavar="N", type=_workers, help="run in N processes, or auto (pytest-xdist -n)"
+    )
     return parser.parse_args(argv)
+
+
+def _workers(value: str) -> str:
+    """-n's value: a positive count, or one of pytest-xdist's words for 'as many as CPUs'."""
+    if value in ("auto", "logical") or (value.isdigit() and int(value) > 0):
+        return value
+    raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {value!r}")
 
 
 def listing(fmt: str) -> str:
@@ -126,6 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE
     names = [a.name for a in adapters]
     status, collected, output = run_pytest(args.impl or list(BUILTINS), args.k, args.n)
+    if status == PYTEST_USAGE:  # e.g. a -k expression pytest cannot parse
+        print(
+            f"python -m conformance: pytest refused the options:\n{output[-2000:]}", file=sys.stderr
+        )
+        return USAGE
+    if status == PYTEST_NO_TESTS and args.k:
+        print(f"python -m conformance: no clause matches -k {args.k!r}", file=sys.stderr)
+        return USAGE
     rows = collected["tests"]
     errors = list(collected["errors"])
     errors += [

@@ -43,6 +43,13 @@ def test_unknown_implementation_is_a_usage_error() -> None:
     assert "no_such_module" in proc.stderr
 
 
+def test_bad_options_are_usage_errors() -> None:
+    for args in (["-n", "abc"], ["-n", "0"], ["-k", "("], ["-k", "no_such_clause_xyz"]):
+        proc = run("--impl", "select", *args)
+        assert proc.returncode == USAGE, (args, proc.stdout, proc.stderr)
+        assert "python -m conformance" in proc.stderr, args
+
+
 def test_a_wrong_implementation_fails_json() -> None:
     proc = run(
         "--impl",
