@@ -69,8 +69,10 @@ TARGETS = {1: 1.5, 64: 1.1, 1000: 1.0}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=30)
-    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument(
+        "--batches", type=int, default=30, help="interleaved timed batches (the best is kept)"
+    )
+    parser.add_argument("--calls", type=int, default=2000, help="poll(0) calls per batch")
     args = parser.parse_args()
     names = [f"pyepoll-{name}" for name in pyepoll.BACKEND_NAMES]
     print(f"Python {sys.version.split()[0]}, best of {args.batches} interleaved batches\n")

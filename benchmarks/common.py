@@ -6,6 +6,7 @@ extra); without it the tables and JSON are still written and the plot is skipped
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import statistics
@@ -56,6 +57,20 @@ def _cell(value: object) -> str:
             return f"{value:,.0f}"
         return f"{value:.3g}" if value < 10 else f"{value:.1f}"
     return str(value)
+
+
+def add_tag_option(parser: argparse.ArgumentParser, base: str) -> None:
+    """--tag: where a run's files go, so that a trial run leaves the committed results alone."""
+    parser.add_argument(
+        "--tag",
+        default="",
+        help=f"results go to results/{base}-TAG.* (default: results/{base}.*, the committed ones)",
+    )
+
+
+def tagged(base: str, tag: str) -> str:
+    """The results name for ``base`` and a --tag value."""
+    return f"{base}-{tag}" if tag else base
 
 
 class Report:

@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--depth", type=int, default=1, help="messages in flight per connection")
     p.add_argument("--malloc-default", action="store_true", help="servers without MALLOC_ENV")
     p.add_argument("--no-plot", action="store_true")
-    p.add_argument("--tag", default="", help="results go to results/echo-TAG.* (default echo.*)")
+    common.add_tag_option(p, "echo")
     args = p.parse_args(argv)
     args.pin = args.pin and len(os.sched_getaffinity(0) & {0, 1}) == 2
     clients = [int(c) for c in args.clients.split(",")]
@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s, by_c in samples.items()
     }  # fmt: skip
     cols = [f"C={c}" for c in clients]
-    name = f"echo-{args.tag}" if args.tag else "echo"
+    name = common.tagged("echo", args.tag)
     say = common.Report(name)
     say(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]},"
         f" {os.cpu_count()} CPUs, load average {load_before:.1f} before and"

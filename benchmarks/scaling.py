@@ -136,11 +136,13 @@ def measure(kind: str, size: int, rounds: int, batch: float) -> dict[str, list[f
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--sizes", default="10,100,1000,10000", help="comma-separated N")
-    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--rounds", type=int, default=9, help="timed rounds per N (median kept)")
     p.add_argument("--batch", type=float, default=0.02, help="seconds per timed batch")
     p.add_argument("--kind", choices=("eventfd", "pipe", "socketpair"), default="eventfd")
     p.add_argument("--no-plot", action="store_true")
+    common.add_tag_option(p, "scaling-KIND")
     args = p.parse_args(argv)
+    name = common.tagged(f"scaling-{args.kind}", args.tag)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.kind == "eventfd" and not hasattr(os, "eventfd"):
         print("os.eventfd needs Python 3.10+: idle fds are pipes")
@@ -158,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     medians = {n: {s: common.median(r.get(n, [])) * 1e6 for s, r in results.items()} for n in names}
     rows = [[s, *(medians[n][s] for n in names)] for s in results]
-    say = common.Report(f"scaling-{args.kind}")
+    say = common.Report(name)
     say(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]},"
         f" load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds of ~{args.batch} s"
         " batches per implementation")  # fmt: skip
@@ -173,11 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     say("\ntime per wait relative to select.epoll in the same round (median; < 1 is faster)\n")
     say(common.table(["N", "pyepoll.epoll", "pyepoll.epoll (syscall)"], ratio_rows))
 
-    saved = common.save_json(f"scaling-{args.kind}", {str(s): r for s, r in results.items()})
+    saved = common.save_json(name, {str(s): r for s, r in results.items()})
     print(f"\nsamples: {saved}\ntables: {say.save()}")
     if not args.no_plot:
         png = common.plot_lines(
-            f"scaling-{args.kind}",
+            name,
             medians,
             title=f"One wait, 1 ready fd among N watched ({args.kind}), timeout 0",
             xlabel="N watched fds",

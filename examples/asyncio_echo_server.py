@@ -105,7 +105,7 @@ class AsyncioEchoServer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = serving.parser(__doc__)
+    p = serving.parser(__doc__, "examples.asyncio_echo_server")
     p.add_argument(
         "--loop",
         choices=("default", "pyepoll"),

@@ -257,7 +257,7 @@ class EchoServer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = serving.parser(__doc__)
+    p = serving.parser(__doc__, "examples.echo_server")
     p.add_argument("--mode", choices=("lt", "et"), default="lt", help="level- or edge-triggered")
     p.add_argument(
         "--impl",

@@ -93,9 +93,12 @@ def tune(sock: socket.socket) -> None:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def parser(doc: str | None) -> argparse.ArgumentParser:
-    """The options every example server takes; the description is the first line of ``doc``."""
-    p = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+def parser(doc: str | None, module: str) -> argparse.ArgumentParser:
+    """The options every example server takes; the description is the first line of ``doc``,
+    the usage line says ``python -m module`` (the examples run as modules of the checkout)."""
+    p = argparse.ArgumentParser(
+        prog=f"python -m {module}", description=doc.splitlines()[0] if doc else None
+    )
     p.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free port)")
     p.add_argument("--backlog", type=int, default=socket.SOMAXCONN, help="listen() backlog")
     return p

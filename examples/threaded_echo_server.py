@@ -104,7 +104,7 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = serving.parser(__doc__).parse_args(argv)
+    args = serving.parser(__doc__, "examples.threaded_echo_server").parse_args(argv)
     return serving.run(ThreadedEchoServer(args.port, backlog=args.backlog))
 
 

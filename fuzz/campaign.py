@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from multiprocessing.sharedctypes import Synchronized
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase
@@ -165,12 +165,30 @@ def campaign(names: list[str], minutes: float, workers: int, chunk: int = CHUNK)
     return 1 if reports else 0
 
 
+N = TypeVar("N", int, float)
+
+
+def _positive(kind: Callable[[str], N]) -> Callable[[str], N]:
+    """An argparse type: *kind* of the text, refused unless above zero."""
+
+    def convert(text: str) -> N:
+        value = kind(text)
+        if not value > 0:  # also refuses NaN
+            raise argparse.ArgumentTypeError(f"must be above zero, got {text}")
+        return value
+
+    return convert
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=1.0, help="how long to fuzz")
+    parser = argparse.ArgumentParser(
+        prog="python -m fuzz",
+        description="A time-bounded fuzzing campaign of pyepoll on every core asked for.",
+    )
+    parser.add_argument("--minutes", type=_positive(float), default=1.0, help="how long to fuzz")
     parser.add_argument(
         "--workers",
-        type=int,
+        type=_positive(int),
         default=multiprocessing.cpu_count(),
         help="worker processes (default: one per core)",
     )

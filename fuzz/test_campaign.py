@@ -43,3 +43,13 @@ def test_failing_campaign_prints_a_program(
     assert "Falsifying example:" in out or "Failing test case:" in out
     assert "state = ModelWithSwallowedENOENT()" in out
     assert "1 failures" in out.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "args", [["--workers", "0"], ["--minutes", "-1"], ["--minutes", "nan"], ["--workers", "x"]]
+)
+def test_bad_options_are_refused(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        campaign.main(args)
+    assert exit_.value.code == 2
+    assert "python -m fuzz" in capsys.readouterr().err
