@@ -68,8 +68,8 @@ class IgnoresMaxevents(pyepoll.epoll):
         return list(super().poll(timeout, -1 if valid else maxevents, **kw))
 
 
-class RegisterDropsOneshot(pyepoll.epoll):
-    """register() loses EPOLLONESHOT."""
+class _RewritesRegister(pyepoll.epoll):
+    """register() with its arguments passed through ``rewrite`` first."""
 
     def register(
         self,
@@ -78,9 +78,20 @@ class RegisterDropsOneshot(pyepoll.epoll):
         *,
         data: int | None = None,
     ) -> None:
+        eventmask, data = self.rewrite(eventmask, data)
+        super().register(fd, eventmask, data=data)
+
+    def rewrite(self, eventmask: int, data: int | None) -> tuple[int, int | None]:
+        raise NotImplementedError
+
+
+class RegisterDropsOneshot(_RewritesRegister):
+    """register() loses EPOLLONESHOT."""
+
+    def rewrite(self, eventmask: int, data: int | None) -> tuple[int, int | None]:
         if isinstance(eventmask, int):
             eventmask &= ~ev.EPOLLONESHOT
-        super().register(fd, eventmask, data=data)
+        return eventmask, data
 
 
 #: Descriptors CloseLeaksFd kept open, so that a test can close them afterwards.
@@ -102,17 +113,11 @@ def close_leaked() -> None:
         os.close(LEAKED.pop())
 
 
-class DataTruncated(pyepoll.epoll):
+class DataTruncated(_RewritesRegister):
     """register(data=...) keeps only the low 32 bits of the data word."""
 
-    def register(
-        self,
-        fd: Any,
-        eventmask: int = ev.EPOLLIN | ev.EPOLLPRI | ev.EPOLLOUT,
-        *,
-        data: int | None = None,
-    ) -> None:
-        super().register(fd, eventmask, data=None if data is None else data & 0xFFFFFFFF)
+    def rewrite(self, eventmask: int, data: int | None) -> tuple[int, int | None]:
+        return eventmask, None if data is None else data & 0xFFFFFFFF
 
 
 #: Every mutant, by name.
