@@ -96,7 +96,11 @@ class Server:
     def threads(self) -> str:
         """Where each of the server's threads sleeps, and its signal state (for a hang report)."""
         lines = []
-        for tid in sorted(os.listdir(f"/proc/{self.proc.pid}/task"), key=int):
+        try:
+            tids = sorted(os.listdir(f"/proc/{self.proc.pid}/task"), key=int)
+        except OSError as exc:  # it exited meanwhile
+            return f"(no threads to show: {exc})"
+        for tid in tids:
             task = f"/proc/{self.proc.pid}/task/{tid}"
             with contextlib.suppress(OSError):
                 status = Path(task, "status").read_text().splitlines()
