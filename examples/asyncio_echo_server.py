@@ -14,6 +14,7 @@ use asyncio, so what remains to compare between the two loops is mostly the sele
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Callable, cast
@@ -86,9 +87,10 @@ class AsyncioEchoServer:
         return str(host), int(port)
 
     def stop(self) -> None:
-        # Thread-safe, and safe in a signal handler: it only queues a callback and writes a
-        # byte to the loop's self-pipe, which ends the selector's wait.
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        # Thread-safe: it only queues a callback and writes a byte to the loop's self-pipe,
+        # which ends the selector's wait. RuntimeError: the loop is closed, nothing to stop.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._loop.stop)
 
     def serve_forever(self) -> None:
         try:

@@ -35,6 +35,7 @@ import os
 import select
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -103,6 +104,8 @@ class EchoServer:
         self._maxevents = maxevents
         self._conns: dict[int, Connection] = {}
         self._stopping = False
+        self._closing = threading.Lock()
+        self._closed = False
         # Everything opened here is closed by self._resources, in reverse order, when
         # serve_forever() returns, or right away if a later step of __init__ fails.
         with contextlib.ExitStack() as stack:
@@ -126,10 +129,16 @@ class EchoServer:
         return str(host), int(port)
 
     def stop(self) -> None:
-        self._stopping = True
-        # BlockingIOError: the pipe is full, so a wake-up is pending anyway.
-        with contextlib.suppress(BlockingIOError):
-            os.write(self._wake[1], b"x")
+        # Called from another thread. The lock keeps the write away from the pipe once
+        # serve_forever() has closed it (the number could even be reused by then).
+        with self._closing:
+            if self._closed:
+                return
+            # The byte goes first: the loop leaves only once it sees _stopping, and the pipe
+            # (level-triggered, never drained) keeps ending its waits until it does.
+            with contextlib.suppress(BlockingIOError):  # full: a wake-up is pending anyway
+                os.write(self._wake[1], b"x")
+            self._stopping = True
 
     def serve_forever(self) -> None:
         listener_fd = self._listener.fileno()
@@ -147,7 +156,9 @@ class EchoServer:
         finally:
             for conn in list(self._conns.values()):
                 self._close(conn)
-            self._resources.close()
+            with self._closing:
+                self._closed = True
+                self._resources.close()
 
     # -- connections ------------------------------------------------------------------------
 

@@ -48,7 +48,8 @@ class Server(Protocol):
         """Serve until ``stop()`` is called, then release every fd the server opened."""
 
     def stop(self) -> None:
-        """Ask ``serve_forever()`` to return; async-signal-safe and thread-safe."""
+        """Ask ``serve_forever()`` to return. Thread-safe (``run()`` calls it from a watcher
+        thread), and harmless once ``serve_forever()`` has returned."""
 
 
 @dataclass
@@ -141,7 +142,11 @@ def stop_on_signals(server: Server) -> Iterator[None]:
             signal.set_wakeup_fd(previous_fd)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            os.close(wfd)  # the watcher reads EOF and returns, if no signal came
+            # Tell the watcher that serving is over (it may be waiting still, if serving ended
+            # without a signal): a byte no signal number can equal, and EOF as a backstop.
+            with contextlib.suppress(BlockingIOError):
+                os.write(wfd, _END)
+            os.close(wfd)
             wfd = -1
             watcher.join()
     finally:
@@ -150,11 +155,22 @@ def stop_on_signals(server: Server) -> Iterator[None]:
             os.close(wfd)
 
 
+#: What stop_on_signals writes to the watcher's pipe when serving ends (signal numbers start at 1).
+_END = b"\0"
+
+
 def _ignore(signum: int, frame: FrameType | None) -> None:
     """The Python-level half of the stop signals' handler: nothing to do (see stop_on_signals)."""
 
 
 def _watch(rfd: int, server: Server) -> None:
-    """Wait for a byte from the wakeup fd (a stop signal's number) or EOF; stop on a signal."""
-    if os.read(rfd, 1):
-        server.stop()
+    """Read signal numbers from the wakeup fd until a stop signal's (then stop the server) or
+    the end of serving. The fd carries every signal that has a Python-level handler, so other
+    numbers are skipped."""
+    while True:
+        byte = os.read(rfd, 1)
+        if byte in (_END, b""):
+            return
+        if byte[0] in STOP_SIGNALS:
+            server.stop()
+            return

@@ -245,7 +245,9 @@ def test_shutdown_with_live_clients(server: Server) -> None:
 
 #: A server whose main thread blocks the stop signals and then sleeps in a call no Python
 #: signal handler can interrupt: stop() can reach it only the way serving.run delivers it, from
-#: the watcher thread, which is also the only thread left that can take the signal.
+#: the watcher thread, which is also the only thread left that can take the signal. It also
+#: has a handler for SIGUSR1, whose number the wakeup fd carries too, and which must not stop
+#: it; with "quick" as its argument, it returns from serve_forever() at once, unasked.
 _DEAF_SERVER = """
 import signal, sys, threading
 from examples import serving
@@ -256,19 +258,23 @@ class Deaf:
     def address(self):
         return ("127.0.0.1", 0)
     def serve_forever(self):
+        if sys.argv[1:] == ["quick"]:
+            return
         signal.pthread_sigmask(signal.SIG_BLOCK, serving.STOP_SIGNALS)
-        self.stopped.wait()
+        while not self.stopped.wait(0.05):  # (wakes up to run SIGUSR1's Python handler)
+            pass
     def stop(self):
         self.stopped.set()
 
+signal.signal(signal.SIGUSR1, lambda signum, frame: print("SIGUSR1", flush=True))
 sys.exit(serving.run(Deaf()))
 """
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_stop_signal_reaches_a_main_thread_that_cannot_take_it(sig: int) -> None:
+@contextlib.contextmanager
+def deaf_server(*args: str) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", _DEAF_SERVER],
+        [sys.executable, "-c", _DEAF_SERVER, *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -277,11 +283,42 @@ def test_stop_signal_reaches_a_main_thread_that_cannot_take_it(sig: int) -> None
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "listening on 127.0.0.1:0\n"
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=PATIENCE)
-        assert proc.returncode == 0, err
-        assert "stats: accepted=0" in err
+        yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+        proc.wait(PATIENCE)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def assert_exits_cleanly(proc: subprocess.Popen[str]) -> str:
+    """Wait for the server to exit; check status 0 and its stats line; return its stdout."""
+    out, err = proc.communicate(timeout=PATIENCE)
+    assert proc.returncode == 0, err
+    assert "stats: accepted=0" in err
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_reaches_a_main_thread_that_cannot_take_it(sig: int) -> None:
+    with deaf_server() as proc:
+        proc.send_signal(sig)
+        assert_exits_cleanly(proc)
+
+
+def test_other_signals_do_not_stop_the_server() -> None:
+    with deaf_server() as proc:
+        assert proc.stdout is not None
+        proc.send_signal(signal.SIGUSR1)
+        assert proc.stdout.readline() == "SIGUSR1\n"  # its handler ran: the signal is in
+        time.sleep(0.2)  # (a watcher that stopped on it would have done so by now, mostly)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert_exits_cleanly(proc)
+
+
+def test_serving_that_ends_unasked_ends_the_watcher_too() -> None:
+    with deaf_server("quick") as proc:
+        assert_exits_cleanly(proc)
