@@ -156,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.append(f"pytest exited with status {status}")
     results = report.aggregate(rows)
     ran = set(results)
+    if args.k and not ran and not errors:  # -k matched only the suite's self-checks
+        print(f"python -m conformance: no clause matches -k {args.k!r}", file=sys.stderr)
+        return USAGE
     clauses: list[Clause] = [c for c in CATALOGUE.values() if not args.k or c.id in ran]
     if args.format == "json":
         text = report.to_json(results, clauses, adapters, errors)

@@ -94,7 +94,8 @@ def test_one_of_several_waiting_threads_wakes(ep: Instance, res: Resources) -> N
     r, w = res.pipe()
     ep.register(r, F.EPOLLIN | F.EPOLLET)
     waits = [functools.partial(ready, ep, int(5 * DELAY * 1000))] * 3
-    woken = [got for got in wait_in_threads(waits, lambda: os.write(w, b"x")) if got]
+    results = wait_in_threads(waits, lambda: os.write(w, b"x"), look=2.5 * DELAY)
+    woken = [got for got in results if got]
     assert woken == [{r: F.EPOLLIN}]
 
 

@@ -131,7 +131,7 @@ def test_wait_resumes_after_a_returning_handler(impl: Adapter, res: Resources, c
     timeout = 5 * DELAY
     with (
         signal_handler(signal.SIGUSR1, raising=False) as calls,
-        later(signal_main_thread(signal.SIGUSR1)),
+        later(signal_main_thread(signal.SIGUSR1), look=timeout / 2),
         Stopwatch() as sw,
     ):
         got = wait(int(timeout * 1000))
@@ -146,7 +146,7 @@ def test_pwait_blocks_the_masked_signal(impl: Adapter, res: Resources) -> None:
     timeout = 5 * DELAY
     with (
         signal_handler(signal.SIGUSR1, raising=False) as calls,
-        later(signal_main_thread(signal.SIGUSR1)) as sent,
+        later(signal_main_thread(signal.SIGUSR1), look=timeout / 2) as sent,
     ):
         start = time.monotonic()
         got = impl.raw.epoll_pwait(epfd, 1, int(timeout * 1000), [signal.SIGUSR1])

@@ -92,35 +92,49 @@ class Delayed:
     started: float | None = None
 
 
-def wait_in_threads(waits: Sequence[Callable[[], T]], then: Callable[[], object]) -> list[T]:
+def wait_in_threads(
+    waits: Sequence[Callable[[], T]], then: Callable[[], object], look: float = LOOK_LIMIT
+) -> list[T]:
     """Run each of *waits* in a thread of its own; once every one sleeps in a wait syscall
-    (and at least DELAY seconds in), run *then*; return the waits' results, in order, once
-    all have ended."""
+    (looked for during at most *look* seconds in all, and at least DELAY seconds in), run
+    *then*; return the waits' results, in order, once all have ended. The first exception a
+    wait raised is raised here."""
     results: list[T | None] = [None] * len(waits)
+    raised: list[BaseException] = []
 
     def run(index: int) -> None:
-        results[index] = waits[index]()
+        try:
+            results[index] = waits[index]()
+        except BaseException as exc:  # re-raised in the caller's thread
+            raised.append(exc)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(waits))]
     earliest = time.monotonic() + DELAY
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + look
     try:
         for thread in threads:
             assert thread.native_id is not None
-            until_sleeping_in_wait(thread.native_id)
+            until_sleeping_in_wait(thread.native_id, limit=max(0.0, deadline - time.monotonic()))
         time.sleep(max(0.0, earliest - time.monotonic()))
         then()
     finally:
         for thread in threads:
             thread.join()
+    if raised:
+        raise raised[0]
     return results  # type: ignore[return-value]  # every run() has stored its result
 
 
 @contextmanager
-def later(action: Callable[[], object], delay: float = DELAY) -> Iterator[Delayed]:
+def later(
+    action: Callable[[], object], delay: float = DELAY, look: float = LOOK_LIMIT
+) -> Iterator[Delayed]:
     """Run *action* in another thread once *delay* seconds have passed and the thread that
-    entered the block sleeps in a wait syscall; cancelled if the block ends first, joined.
+    entered the block sleeps in a wait syscall (looked for during at most *look* seconds:
+    less than the wait's own timeout, for a wait that ends by itself); cancelled if the
+    block ends first, joined.
 
     Tests compare the end of a wait with ``Delayed.started`` rather than with *delay*.
     """
@@ -131,7 +145,7 @@ def later(action: Callable[[], object], delay: float = DELAY) -> Iterator[Delaye
     def run() -> None:
         if done.wait(delay):
             return
-        until_sleeping_in_wait(waiter, done)
+        until_sleeping_in_wait(waiter, done, look)
         if not done.is_set():
             delayed.started = time.monotonic()
             action()

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import select
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 from hypothesis import strategies as st
 from hypothesis.stateful import consumes, multiple, precondition, rule
+
+import pyepoll
 
 from . import kernel, strategies
 from .bad_arguments import BadArgumentRules
@@ -21,8 +23,8 @@ from .differential_base import MAX_NESTED, MAX_PAIRS, MAX_SHARED, NESTED_BASE, T
 from .kernel import Outcome, attempt
 from .things import EpollPair, Fileno, Registration, Shared
 
-# (epoll object, fd argument): Any, since the fuzzer hands both sides arguments of any kind.
-Ctl = Callable[[Any, Any], object]
+# (either side's epoll object, the fd argument: of any kind, the fuzzer passes bad ones too)
+Ctl = Callable[[Union[select.epoll, pyepoll.epoll], Any], object]
 fds, epolls = BadArgumentRules.fds, BadArgumentRules.epolls
 nested, closed_epolls = BadArgumentRules.nested, BadArgumentRules.closed_epolls
 registrations = BadArgumentRules.registrations

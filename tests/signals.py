@@ -89,6 +89,8 @@ class Pester:
             return
         until_sleeping_in_wait(self._native_id, self._stop)
         while len(self.sent) < self._count and time.monotonic() - start < self._limit:
+            if self._stop.is_set():  # never a signal once the test has stopped pestering
+                return
             self.sent.append(time.monotonic())
             signal.pthread_kill(self._target, SIGNAL)
             if self._stop.wait(self._interval):

@@ -22,6 +22,7 @@ import pytest
 
 import pyepoll
 import pyepoll.asyncio
+from conformance.timing import later
 from pyepoll import BACKEND_NAMES
 from pyepoll.selectors import EpollSelector
 
@@ -198,12 +199,9 @@ def test_call_soon_threadsafe_wakes_a_blocked_loop(backend: str) -> None:
         loop = asyncio.get_running_loop()
         woken: asyncio.Future[float] = loop.create_future()
         start = time.monotonic()
-        timer = threading.Timer(0.05, loop.call_soon_threadsafe, (woken.set_result, 1.0))
-        timer.start()
-        try:
+        # once the loop sleeps in its selector's wait, and no sooner than 0.05 s in
+        with later(lambda: loop.call_soon_threadsafe(woken.set_result, 1.0), delay=0.05):
             await asyncio.wait_for(woken, 10)
-        finally:
-            timer.join()
         return time.monotonic() - start
 
     assert 0.05 <= run(backend, main) < 10

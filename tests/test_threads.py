@@ -6,8 +6,9 @@ import functools
 import threading
 
 import pyepoll
+from conformance.timing import later, wait_in_threads
 from pyepoll import EPOLLIN, EPOLLONESHOT
-from tests.kernel import KernelObjects, Later, eventfd_add
+from tests.kernel import KernelObjects, eventfd_add
 
 
 def test_registration_from_another_thread_wakes_a_blocked_poll(
@@ -16,9 +17,9 @@ def test_registration_from_another_thread_wakes_a_blocked_poll(
     # Possible only if the blocked poll lets other threads run (epoll(7): an fd added while
     # a thread waits is reported to it).
     efd = kernel.readable_eventfd()
-    registrar = Later(0.1, lambda: ep.register(efd, EPOLLIN))
-    events = ep.poll(30)
-    registrar.join()
+    with later(lambda: ep.register(efd, EPOLLIN)) as registrar:  # once the poll sleeps
+        events = ep.poll(30)
+    assert registrar.started is not None
     assert events == [(efd, EPOLLIN)]
 
 
@@ -46,10 +47,13 @@ def test_threads_polling_one_object_each_get_their_own_events(
     efds = [kernel.eventfd() for _ in range(4)]
     for efd in efds:
         ep.register(efd, EPOLLIN | EPOLLONESHOT)  # one wakeup, one thread, per event
-    writers = [Later(0.05, functools.partial(eventfd_add, efd)) for efd in efds]
-    results = poll_once_in_threads(ep, len(efds))
-    for writer in writers:
-        writer.join()
+
+    def write_all() -> None:
+        for efd in efds:
+            eventfd_add(efd)
+
+    # The events come once every thread sleeps in its poll.
+    results = wait_in_threads([functools.partial(ep.poll, 30, 1)] * len(efds), write_all)
     assert sorted(results) == sorted([[(efd, EPOLLIN)] for efd in efds])
 
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 import pyepoll
-from tests.kernel import KernelObjects, Later, eventfd_add
+from conformance.timing import later
+from tests.kernel import KernelObjects, eventfd_add
 from tests.waits import TimedWait
 
 #: Far above any scheduling delay on a loaded machine, far below a blocking wait.
@@ -31,11 +32,10 @@ def test_no_timeout_blocks_until_a_thread_makes_an_event(
 ) -> None:
     efd = kernel.eventfd()
     pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, pyepoll.EPOLLIN, backend=backend)
-    writer = Later(0.1, lambda: eventfd_add(efd))
-    events = timed_wait(epfd, backend, None)
-    writer.join()
+    with later(lambda: eventfd_add(efd)) as writer:  # once the wait sleeps
+        events = timed_wait(epfd, backend, None)
     assert [mask for _, mask in events] == [pyepoll.EPOLLIN]
-    assert writer.fired_at > 0
+    assert writer.started is not None
 
 
 @pytest.mark.parametrize("timeout", [0.05, 0.0015, 0.0001])
@@ -54,11 +54,10 @@ def test_poll_none_or_negative_timeout_blocks(
     efd = kernel.eventfd()
     with pyepoll.epoll(backend=backend) as ep:
         ep.register(efd, pyepoll.EPOLLIN)
-        writer = Later(0.1, lambda: eventfd_add(efd))
-        events = ep.poll(timeout)
-        writer.join()
+        with later(lambda: eventfd_add(efd)) as writer:  # once the poll sleeps
+            events = ep.poll(timeout)
     assert events == [(efd, pyepoll.EPOLLIN)]
-    assert writer.fired_at > 0
+    assert writer.started is not None
 
 
 @pytest.mark.parametrize("timeout", [0, 0.0, 1e-10])
