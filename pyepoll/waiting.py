@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import platform
+import signal
 import time
 from typing import Any, Callable, cast
 
@@ -22,10 +23,16 @@ __all__ = ["check_signals", "ms_attempt", "wait_with_retry"]
 
 def _load_check_signals() -> Callable[[], object]:
     # ``PyErr_CheckSignals`` runs pending Python signal handlers now; called through
-    # ``pythonapi`` (a PyDLL) an exception it leaves set is raised by ctypes.  Interpreters
-    # without the C API (PyPy) run handlers at the next bytecode boundary anyway.
+    # ``pythonapi`` (a PyDLL) an exception it leaves set is raised by ctypes.
     if platform.python_implementation() != "CPython":
-        return lambda: None
+        # PyPy has no ``pythonapi``. It runs handlers when its ticker runs out, normally at the
+        # next bytecode; but if another thread polled the signal first (the thread that sent
+        # it, say), PyPy defers it to "after the next switch to the main thread", and the
+        # main thread, taking the free GIL back after EINTR, may go straight back into the
+        # wait with the handler still pending (seen once in CI: a 30 s wait not interrupted).
+        # ``signal.pthread_sigmask`` is one of the calls after which PyPy runs pending
+        # handlers at once; with SIG_BLOCK and no signals it changes nothing else.
+        return lambda: signal.pthread_sigmask(signal.SIG_BLOCK, ())
     function = ctypes.pythonapi.PyErr_CheckSignals
     function.restype = ctypes.c_int
     function.argtypes = ()
