@@ -12,8 +12,6 @@ import functools
 import os
 import socket
 import struct
-import threading
-import time
 from typing import Callable
 
 #: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
@@ -142,29 +140,3 @@ class KernelObjects:
         for s in self._sockets:
             s.close()
         self._sockets.clear()
-
-
-class Later:
-    """Runs ``action`` on a helper thread after ``delay`` seconds unless cancelled first;
-    join() waits for the thread."""
-
-    def __init__(self, delay: float, action: Callable[[], None]) -> None:
-        self._delay = delay
-        self._action = action
-        self._cancelled = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.fired_at = 0.0
-        self._thread.start()
-
-    def _run(self) -> None:
-        if self._cancelled.wait(self._delay):
-            return
-        self.fired_at = time.monotonic()
-        self._action()
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-        self.join()
-
-    def join(self) -> None:
-        self._thread.join(timeout=30)

@@ -8,7 +8,8 @@ import time
 import pytest
 
 import pyepoll
-from tests.kernel import KernelObjects, Later, eventfd_add
+from conformance.timing import later
+from tests.kernel import KernelObjects, eventfd_add
 from tests.signals import HandlerRan, Pester, Recorder
 from tests.waits import TimedWait
 
@@ -40,9 +41,8 @@ def test_interrupted_blocking_wait_keeps_waiting_for_the_event(
             pester.until_sent(2)
             eventfd_add(efd)
 
-        writer = Later(0.0, write_after_two_signals)
-        events = timed_wait(epfd, backend, None)
-        writer.join()
+        with later(write_after_two_signals, delay=0.0):
+            events = timed_wait(epfd, backend, None)
     assert sigusr1.times, "no signal arrived during the wait"
     assert [events_ for _, events_ in events] == [pyepoll.EPOLLIN]
 
@@ -60,10 +60,10 @@ def test_exception_from_signal_handler_propagates(
     pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, pyepoll.EPOLLIN, backend=backend)
     # If the exception were swallowed, a blocking wait would never end: an event 20 s in
     # ends it, and the test fails instead of hanging.
-    safety_valve = Later(20.0, lambda: eventfd_add(efd))
     sigusr1.raise_next = True
-    try:
-        with pytest.raises(HandlerRan), Pester(delay=0.05, count=1):
-            timed_wait(epfd, backend, timeout)
-    finally:
-        safety_valve.cancel()
+    with (
+        later(lambda: eventfd_add(efd), delay=20.0),  # the safety valve
+        pytest.raises(HandlerRan),
+        Pester(delay=0.05, count=1),
+    ):
+        timed_wait(epfd, backend, timeout)
