@@ -19,7 +19,7 @@ from typing import Any
 
 from conformance import report
 from conformance.adapters import BUILTINS, Adapter, AdapterError, load
-from conformance.catalogue import CATALOGUE, Clause
+from conformance.catalogue import CATALOGUE, KINDS, Clause
 from conformance.collect import FAIL
 
 PACKAGE = Path(__file__).resolve().parent
@@ -51,6 +51,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     parser.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (pytest -k)")
     parser.add_argument(
+        "--kind",
+        choices=KINDS,
+        help="only clauses of this kind: binding (what an implementation does with arguments and"
+        " results, and what the Python API adds) or kernel (kernel facts any pass-through"
+        " inherits); with --list too",
+    )
+    parser.add_argument(
         "-n", metavar="N", type=_workers, help="run in N processes, or auto (pytest-xdist -n)"
     )
     return parser.parse_args(argv)
@@ -63,8 +70,8 @@ def _workers(value: str) -> str:
     raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {value!r}")
 
 
-def listing(fmt: str) -> str:
-    clauses = list(CATALOGUE.values())
+def listing(fmt: str, kind: str | None = None) -> str:
+    clauses = [c for c in CATALOGUE.values() if kind is None or c.kind == kind]
     if fmt == "json":
         import json
 
@@ -75,13 +82,15 @@ def listing(fmt: str) -> str:
         since = f" (Linux {'.'.join(map(str, c.min_kernel))}+)" if c.min_kernel else ""
         flags = " [implementation-defined]" if c.impl_defined else ""
         lines.append(
-            f"{c.id}  {c.page} {c.section}{since}{flags}\n    {c.quote}\n"
+            f"{c.id}  [{c.kind}] {c.page} {c.section}{since}{flags}\n    {c.quote}\n"
             f"    source: {c.source}; {status}"
         )
     return "\n".join(lines) + "\n"
 
 
-def run_pytest(impls: Sequence[str], k: str | None, n: str | None) -> tuple[int, Any, str]:
+def run_pytest(
+    impls: Sequence[str], k: str | None, n: str | None, kind: str | None = None
+) -> tuple[int, Any, str]:
     """Run the suite in a child pytest; (exit status, collected JSON, pytest's output)."""
     import json
 
@@ -110,6 +119,8 @@ def run_pytest(impls: Sequence[str], k: str | None, n: str | None) -> tuple[int,
         command += [f"--epoll-impl={name}" for name in impls]
         if k:
             command += ["-k", k]
+        if kind:
+            command += [f"--epoll-kind={kind}"]
         if n:
             command += ["-n", n]
         # The child runs in the project root; third-party modules stay importable from the
@@ -129,14 +140,14 @@ def run_pytest(impls: Sequence[str], k: str | None, n: str | None) -> tuple[int,
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
-        return emit(listing(args.format), args.output)
+        return emit(listing(args.format, args.kind), args.output)
     try:
         adapters: list[Adapter] = [load(name) for name in dict.fromkeys(args.impl or BUILTINS)]
     except AdapterError as exc:
         print(f"python -m conformance: {exc}", file=sys.stderr)
         return USAGE
     names = [a.name for a in adapters]
-    status, collected, output = run_pytest(args.impl or list(BUILTINS), args.k, args.n)
+    status, collected, output = run_pytest(args.impl or list(BUILTINS), args.k, args.n, args.kind)
     if status == PYTEST_USAGE:  # e.g. a -k expression pytest cannot parse
         print(
             f"python -m conformance: pytest refused the options:\n{output[-2000:]}", file=sys.stderr
@@ -159,7 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.k and not ran and not errors:  # -k matched only the suite's self-checks
         print(f"python -m conformance: no clause matches -k {args.k!r}", file=sys.stderr)
         return USAGE
-    clauses: list[Clause] = [c for c in CATALOGUE.values() if not args.k or c.id in ran]
+    clauses: list[Clause] = [
+        c
+        for c in CATALOGUE.values()
+        if (not args.k or c.id in ran) and (not args.kind or c.kind == args.kind)
+    ]
     if args.format == "json":
         text = report.to_json(results, clauses, adapters, errors)
     elif args.format == "junit":

@@ -12,7 +12,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.catalogue import CATALOGUE
+from conformance.catalogue import CATALOGUE, KINDS
 from conformance.runner import FAILED, OK, USAGE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,4 +116,36 @@ def test_junit_and_table_reports(tmp_path: Path) -> None:
     assert suite is not None and int(suite.get("failures", "0")) >= 1
     proc = run("--impl", "select", "-k", "eexist")
     assert proc.returncode == OK, proc.stderr
-    assert any(line.split() == ["epoll_ctl.EEXIST", "pass"] for line in proc.stdout.splitlines())
+    assert any(
+        line.split() == ["epoll_ctl.EEXIST", "kernel", "pass"] for line in proc.stdout.splitlines()
+    )
+
+
+def test_list_shows_kinds_and_kind_filters_it() -> None:
+    listed = json.loads(run("--list", "--format", "json").stdout)
+    assert {c["id"]: c["kind"] for c in listed} == {c.id: c.kind for c in CATALOGUE.values()}
+    for kind in KINDS:
+        proc = run("--list", "--format", "json", "--kind", kind)
+        assert proc.returncode == OK, proc.stderr
+        ids = [c["id"] for c in json.loads(proc.stdout)]
+        assert ids == [c.id for c in CATALOGUE.values() if c.kind == kind]
+    text = run("--list", "--kind", "kernel").stdout
+    assert "[kernel]" in text and "[binding]" not in text
+    assert run("--kind", "neither").returncode == USAGE
+
+
+def test_kind_selects_the_clauses_that_run() -> None:
+    # -k picks two clauses of each kind; --kind keeps only its own, in the report and the run.
+    k = "epoll_ctl.EEXIST or epoll_wait.maxevents or python.epoll.flags or epoll.qa.Q7"
+    for kind, expected in (
+        ("binding", {"epoll_wait.maxevents", "python.epoll.flags"}),
+        ("kernel", {"epoll_ctl.EEXIST", "epoll.qa.Q7"}),
+    ):
+        proc = run("--impl", "select", "-k", k, "--kind", kind, "--format", "json")
+        assert proc.returncode == OK, proc.stderr
+        report = json.loads(proc.stdout)
+        assert {c["id"] for c in report["clauses"]} == expected, kind
+        assert set(report["results"]) == expected
+        assert all(c["kind"] == kind for c in report["clauses"])
+        by_kind = report["summary_by_kind"]
+        assert by_kind[kind]["select"] == {"pass": 2}, by_kind
