@@ -263,6 +263,8 @@ class PyepollAdapter(SelectLikeAdapter):
         def factory(*args: Any, **kwargs: Any) -> Any:
             return cls(*args, backend=backend, **kwargs)
 
+        factory.__module__ = "pyepoll"  # where its constants are (EPOLLIN, EPOLL_CLOEXEC...)
+
         factory.fromfd = lambda fd: cls.fromfd(fd, backend=backend)  # type: ignore[attr-defined]
         super().__init__(f"pyepoll-{backend}", factory, f"pyepoll.epoll(backend={backend!r})")
         self.capabilities = ALL_CAPABILITIES

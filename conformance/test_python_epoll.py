@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import errno
 import os
-import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +22,7 @@ import pytest
 
 from conformance import flags as F
 from conformance.adapters import PYAPI, Adapter
+from conformance.catalogue.python import CONSTANTS
 from conformance.kobjects import Resources, close_quietly, fdinfo, is_open
 from conformance.support import Stopwatch, implementation_defined, raises_errno, require
 from conformance.timing import (
@@ -79,9 +80,7 @@ def blocks_until_written(ep: Any, res: Resources, *args: Any) -> None:
 
 
 @clause("python.epoll.noninheritable")
-@pytest.mark.parametrize(
-    "kwargs", [{}, {"flags": 0}, {"flags": select.EPOLL_CLOEXEC}, {"sizehint": 8}]
-)
+@pytest.mark.parametrize("kwargs", [{}, {"flags": 0}, {"flags": F.EPOLL_CLOEXEC}, {"sizehint": 8}])
 def test_new_fd_is_not_inheritable(new: Callable[..., Any], kwargs: dict[str, int]) -> None:
     ep = new(**kwargs)
     assert os.get_inheritable(ep.fileno()) is False
@@ -90,10 +89,21 @@ def test_new_fd_is_not_inheritable(new: Callable[..., Any], kwargs: dict[str, in
 @clause("python.epoll.flags")
 def test_flags_zero_or_cloexec_else_oserror(new: Callable[..., Any]) -> None:
     new(flags=0)
-    new(flags=select.EPOLL_CLOEXEC)
-    for bad in (1, select.EPOLL_CLOEXEC | 1, -1):
+    new(flags=F.EPOLL_CLOEXEC)
+    for bad in (1, F.EPOLL_CLOEXEC | 1, -1):
         with pytest.raises(OSError):
             new(flags=bad)
+
+
+@clause("python.select.constants")
+def test_module_defines_the_documented_constants(cls: Any) -> None:
+    # The module the class comes from (select for select.epoll) is where programs written to
+    # the documentation look the constants up: select.epoll(flags=select.EPOLL_CLOEXEC).
+    module = sys.modules[cls.__module__]
+    missing = [name for name in CONSTANTS if not hasattr(module, name)]
+    assert not missing, f"{module.__name__} lacks {', '.join(missing)}"
+    wrong = [n for n in CONSTANTS if getattr(module, n) != getattr(F, n)]
+    assert not wrong, f"{module.__name__}: values differ from Linux's for {wrong}"
 
 
 @clause("python.epoll.sizehint")
@@ -132,7 +142,7 @@ def _operations(pipe_fd: int) -> dict[str, Callable[[Any], object]]:
         "modify": lambda ep: ep.modify(pipe_fd, F.EPOLLIN),
         "unregister": lambda ep: ep.unregister(pipe_fd),
         "poll(0)": lambda ep: ep.poll(0),
-        "poll(None)": lambda ep: ep.poll(None),
+        "poll(-1)": lambda ep: ep.poll(-1),
         "fileno": lambda ep: ep.fileno(),
         "with": lambda ep: ep.__enter__(),
     }
@@ -370,7 +380,7 @@ def test_eintr_retried_while_blocking(new: Callable[..., Any], res: Resources) -
             os.write(w, b"x")
 
         with later(interrupt_then_write) as acted:
-            got = ep.poll(None)
+            got = ep.poll(-1)  # -1, not None: python.epoll.poll.timeout_none is another clause
     assert acted.started is not None and calls, "the signal did not arrive during the wait"
     assert got == [(r, F.EPOLLIN)]
 

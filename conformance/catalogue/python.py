@@ -23,6 +23,24 @@ DOCSTRINGS = "select.epoll docstrings, CPython 3.11.7"
 #: CPython behaviour stated in its changelog or source rather than in the library reference.
 SEEN = "CPython behaviour, seen on CPython 3.11.7 (Modules/selectmodule.c)"
 BINDING = "binding"
+#: The constants the documentation names: the eventmask table, and EPOLL_CLOEXEC for *flags*.
+CONSTANTS = (
+    "EPOLLIN",
+    "EPOLLOUT",
+    "EPOLLPRI",
+    "EPOLLERR",
+    "EPOLLHUP",
+    "EPOLLET",
+    "EPOLLONESHOT",
+    "EPOLLEXCLUSIVE",
+    "EPOLLRDHUP",
+    "EPOLLRDNORM",
+    "EPOLLRDBAND",
+    "EPOLLWRNORM",
+    "EPOLLWRBAND",
+    "EPOLLMSG",
+    "EPOLL_CLOEXEC",
+)
 
 CREATE = "select.epoll(sizehint=-1, flags=0)"
 POLL = "epoll.poll(timeout=None, maxevents=-1)"
@@ -68,6 +86,16 @@ CLAUSES: tuple[Clause, ...] = (
         "epoll objects support the context management protocol: when used in a with statement,"
         " the new file descriptor is automatically closed at the end of the block.",
         source=DOCS,
+        kind=BINDING,
+    ),
+    Clause(
+        "python.select.constants",
+        PAGE,
+        "eventmask; select.epoll(sizehint=-1, flags=0)",
+        "EPOLLIN EPOLLOUT EPOLLPRI EPOLLERR EPOLLHUP EPOLLET EPOLLONESHOT EPOLLEXCLUSIVE"
+        " EPOLLRDHUP EPOLLRDNORM EPOLLRDBAND EPOLLWRNORM EPOLLWRBAND EPOLLMSG; its value must be 0"
+        " or select.EPOLL_CLOEXEC",
+        source=f"{DOCS} (the eventmask table's constants, and the flags sentence)",
         kind=BINDING,
     ),
     # --- the object's lifetime ----------------------------------------------------------------
