@@ -64,6 +64,7 @@ def new(cls: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for obj in made:
         close_quietly(obj.close)
+    made.clear()  # the objects go now, not when pytest drops the fixture
 
 
 def blocks_until_written(ep: Any, res: Resources, *args: Any) -> None:

@@ -8,6 +8,7 @@ gets one thing of select.epoll's Python API wrong. Mistakes that only rewrite an
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import math
@@ -102,15 +103,22 @@ class CloseKeepsFd(PythonApiWrapped):
     collection)."""
 
     class Epoll(pyepoll.epoll):
+        kept: tuple[int, int] | None = None  #: the fd left open, and its inode
+
         def close(self) -> None:
             if not self.closed:
-                self.kept = self.fileno()
+                fd = self.fileno()
+                with contextlib.suppress(OSError):
+                    self.kept = (fd, os.fstat(fd).st_ino)
                 self._epfd = -1
 
         def __del__(self) -> None:
-            kept = getattr(self, "kept", -1)
-            if kept >= 0:
-                os.close(kept)
+            # Close what close() left open, unless its number now names another file.
+            if self.kept is not None:
+                fd, inode = self.kept
+                with contextlib.suppress(OSError):
+                    if os.fstat(fd).st_ino == inode:
+                        os.close(fd)
             super().__del__()
 
 
@@ -241,6 +249,8 @@ class _OwnRetryLoop(pyepoll.epoll):
         if sigmask is not None:
             return super().poll(timeout, maxevents, sigmask=sigmask)
         ms = -1 if timeout is None or timeout < 0 else math.ceil(timeout * 1000)
+        if ms > _INT_MAX:
+            raise OverflowError("timeout is too large")
         maxevents = _DEFAULT_MAXEVENTS if maxevents == -1 else maxevents
         buffer = EventBuffer(maxevents)
         while True:
