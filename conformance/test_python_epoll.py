@@ -159,7 +159,9 @@ def test_operations_on_closed_raise_valueerror(
     ep.close()
     with pytest.raises(ValueError) as caught:
         _operations(r)[operation](ep)
-    implementation_defined(str(caught.value), CLOSED_MESSAGE, f"the message of {operation}")
+    implementation_defined(
+        str(caught.value), CLOSED_MESSAGE, f"the message of {operation}", reference="CPython"
+    )
 
 
 @clause("python.epoll.closed")
