@@ -135,3 +135,14 @@ def test_docstring_quotes_are_verbatim() -> None:
     assert quoted
     wrong = [c.id for c in quoted if " ".join(c.quote.split()) not in text]
     assert not wrong, f"quotes not found in select.epoll's docstrings: {wrong}"
+
+
+def test_every_python_clause_has_a_violator() -> None:
+    """Each clause of select.epoll's own contract names at least one wrong implementation
+    (conformance/violators/python.py) that it must fail."""
+    from conformance.violators import registry
+
+    broken = {c for v in registry().values() for c in v.clauses if c.startswith("python.")}
+    python_clauses = {c.id for c in CATALOGUE.values() if c.id.startswith("python.")}
+    assert python_clauses - broken == set()
+    assert broken - python_clauses == set(), "violators name clauses that do not exist"

@@ -149,3 +149,24 @@ def test_kind_selects_the_clauses_that_run() -> None:
         assert all(c["kind"] == kind for c in report["clauses"])
         by_kind = report["summary_by_kind"]
         assert by_kind[kind]["select"] == {"pass": 2}, by_kind
+
+
+def test_python_violators_fail_their_clauses() -> None:
+    """A sample of conformance/violators/python.py: each fails its python.* clause, and only
+    it; the real implementations pass (python -m conformance --prove runs them all)."""
+    violators = {
+        "TruncatesTimeout": "python.epoll.poll.timeout_rounding",
+        "ConstantsMissing": "python.select.constants",
+        "DefaultMaskInOnly": "python.epoll.register.default_mask",
+    }
+    impls = [f"--impl=conformance.violators.python:{name}" for name in violators]
+    clauses = " or ".join(violators.values())
+    proc = run("--impl=pyepoll-libc", *impls, "-k", clauses, "--format", "json")
+    assert proc.returncode == FAILED, proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    for name, clause_id in violators.items():
+        row = {
+            impl.rpartition(":")[2]: cell["outcome"] for impl, cell in results[clause_id].items()
+        }
+        assert row[name] == "fail", (clause_id, row)
+        assert all(outcome == "pass" for impl, outcome in row.items() if impl != name), row
