@@ -32,7 +32,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m conformance",
         description="Check epoll implementations against the Linux epoll specification, "
-        "clause by clause (epoll(7), epoll_create(2), epoll_ctl(2), epoll_wait(2)).",
+        "clause by clause (epoll(7), epoll_create(2), epoll_ctl(2), epoll_wait(2), and"
+        " select.epoll's own Python API).",
     )
     parser.add_argument(
         "--impl",
