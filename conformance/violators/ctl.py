@@ -106,6 +106,17 @@ def _undoes(op: int) -> CtlHook:
     return hook
 
 
+def _mod_adds_to_old(call: Ctl, do: Do) -> None:
+    found = registration(call.epfd, call.fd) if call.op == MOD else None
+    do(call if found is None else call._replace(events=call.events | found.events))
+
+
+def _et_as_oneshot(call: Ctl, do: Do) -> None:
+    if call.op in WITH_EVENT and call.events & F.EPOLLET and not _exclusive(call):
+        call = call._replace(events=call.events | F.EPOLLONESHOT)
+    do(call)
+
+
 def _mod_as_del_add(call: Ctl, do: Do) -> None:
     if call.op != MOD:
         return do(call)
@@ -401,6 +412,18 @@ ROWS: tuple[Row, ...] = (
         ("DEL",),
         "EPOLL_CTL_DEL is checked by the kernel, then the entry is added back as it was.",
         _undoes(DEL),
+    ),
+    Row(
+        "ModAddsToOld",
+        ("MOD",),
+        "EPOLL_CTL_MOD adds the new events to the old ones instead of replacing them.",
+        _mod_adds_to_old,
+    ),
+    Row(
+        "EtAsOneshot",
+        ("EPOLLET",),
+        "An EPOLLET registration reports one edge only, as if EPOLLONESHOT were set.",
+        _et_as_oneshot,
     ),
     Row(
         "ModAsDelAdd",
