@@ -68,7 +68,11 @@ class CtlInstance(WrappedInstance):
             self.inner.unregister(call.fd)
 
     def _ctl(self, op: int, fd: int, events: int = 0, data: int | None = None) -> None:
-        self.hooks.ctl(Ctl(self.inner.fileno(), op, fd, events, data), self._do)
+        try:
+            epfd = self.inner.fileno()
+        except ValueError:  # closed: the inner call raises what the implementation raises
+            epfd = -1
+        self.hooks.ctl(Ctl(epfd, op, fd, events, data), self._do)
         if op == DEL:
             self.asked.pop(fd, None)
         else:
