@@ -87,6 +87,30 @@ def _lacks_block_suspend(call: Ctl) -> bool:
     return True
 
 
+def _not_epoll(call: Ctl) -> bool:
+    return is_open(call.epfd) and not is_epoll(call.epfd)
+
+
+def _unknown_op(call: Ctl) -> bool:
+    return call.op not in (ADD, DEL, MOD)
+
+
+def _invalid_beside_exclusive(call: Ctl) -> bool:
+    return _exclusive(call) and bool(call.events & ~EXCLUSIVE_OK)
+
+
+def _exclusive_on_epoll(call: Ctl) -> bool:
+    return _exclusive(call) and is_epoll(call.fd)
+
+
+def _cycle(call: Ctl) -> bool:
+    return watches(call.fd, call.epfd)
+
+
+def _is(kind: int) -> Callable[[Ctl], bool]:
+    return lambda call: file_type(call.fd) == kind
+
+
 # --- operations done differently -----------------------------------------------------------------
 
 
@@ -175,30 +199,6 @@ class Row(NamedTuple):
     mistake: str
     ctl: CtlHook | None = None
     rewrite: Rewrite | None = None
-
-
-def _not_epoll(call: Ctl) -> bool:
-    return is_open(call.epfd) and not is_epoll(call.epfd)
-
-
-def _unknown_op(call: Ctl) -> bool:
-    return call.op not in (ADD, DEL, MOD)
-
-
-def _invalid_beside_exclusive(call: Ctl) -> bool:
-    return _exclusive(call) and bool(call.events & ~EXCLUSIVE_OK)
-
-
-def _exclusive_on_epoll(call: Ctl) -> bool:
-    return _exclusive(call) and is_epoll(call.fd)
-
-
-def _cycle(call: Ctl) -> bool:
-    return watches(call.fd, call.epfd)
-
-
-def _is(kind: int) -> Callable[[Ctl], bool]:
-    return lambda call: file_type(call.fd) == kind
 
 
 #: An event type or input flag dropped from ADD and MOD, and the clauses that breaks.
