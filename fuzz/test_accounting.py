@@ -11,7 +11,7 @@ from typing import Union
 
 import pytest
 
-from tests.kernel import Abandoned, collect_garbage
+from tests.kernel import abandoned_descriptors
 
 from .differential import DifferentialLibc
 from .model_machine import ModelLibc
@@ -20,26 +20,17 @@ Machine = type[Union[ModelLibc, DifferentialLibc]]
 MACHINES: list[Machine] = [ModelLibc, DifferentialLibc]
 
 
-def devnull() -> int:
-    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-
-
 @pytest.mark.parametrize("machine", MACHINES)
 def test_what_a_collection_closes_is_no_leak(machine: Machine) -> None:
-    garbage = [Abandoned(devnull()) for _ in range(8)]
-    state = machine()
-    del garbage
-    collect_garbage()
+    with abandoned_descriptors(8):
+        state = machine()
     state.teardown()
 
 
 @pytest.mark.parametrize("machine", MACHINES)
 def test_a_leak_at_a_reused_number_is_caught(machine: Machine) -> None:
-    garbage = Abandoned(devnull())
-    number = garbage.fd
-    state = machine()
-    del garbage
-    collect_garbage()
+    with abandoned_descriptors() as (number,):
+        state = machine()
     leak = os.open("/dev/zero", os.O_RDONLY | os.O_CLOEXEC)
     try:
         assert leak == number  # one closed, one opened: a count sees nothing

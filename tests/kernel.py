@@ -12,6 +12,7 @@ test held (PyPy collects at any allocation), and a reused number hides a leak.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import gc
@@ -19,6 +20,7 @@ import os
 import re
 import socket
 import struct
+from collections.abc import Iterator
 from typing import Callable, NamedTuple
 
 #: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
@@ -117,24 +119,28 @@ def assert_no_leak(before: FdTable) -> None:
     assert not leaked, f"descriptors left open: {sorted(leaked)}"
 
 
-def collect_garbage() -> None:
-    """gc.collect() :data:`MAX_COLLECTIONS` times: on PyPy, what a finalizer released is
-    finalized only by the next collection."""
-    for _ in range(MAX_COLLECTIONS):
-        gc.collect()
-
-
 class Abandoned:
-    """Garbage that holds a descriptor, as a forgotten file object does: it sits in a
-    reference cycle, so only a collection finalizes it, and its finalizer closes *fd*.
-    Drop the last outside reference to make it garbage."""
+    """Garbage that holds a descriptor (/dev/null), as a forgotten file object does: it sits
+    in a reference cycle, so only a collection finalizes it, and its finalizer closes the
+    descriptor. Drop the last outside reference to make it garbage."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
+    def __init__(self) -> None:
+        self.fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.cycle = self
 
     def __del__(self) -> None:
         os.close(self.fd)
+
+
+@contextlib.contextmanager
+def abandoned_descriptors(count: int = 1) -> Iterator[list[int]]:
+    """*count* descriptors that only garbage holds, open inside the block and closed by
+    collecting the garbage at its end: what a collector does in the middle of a test."""
+    held = [Abandoned() for _ in range(count)]
+    yield [garbage.fd for garbage in held]
+    del held
+    for _ in range(MAX_COLLECTIONS):
+        gc.collect()
 
 
 class Registration(NamedTuple):

@@ -13,7 +13,7 @@ from tests.kernel import (
     Abandoned,
     KernelObjects,
     _libc_eventfd,
-    collect_garbage,
+    abandoned_descriptors,
     eventfd_add,
     eventfd_drain,
     fd_table,
@@ -22,10 +22,6 @@ from tests.kernel import (
     leaked_since,
     unused_fd,
 )
-
-
-def devnull() -> int:
-    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 def test_libc_eventfd_fallback_makes_an_eventfd() -> None:
@@ -70,22 +66,16 @@ def test_kernel_objects_close_what_they_made() -> None:
 def test_leak_accounting_ignores_what_a_collection_closed() -> None:
     # A count of open descriptors calls this a leak of -1 (PyPy's collector runs at any
     # allocation, so garbage from an earlier test is closed in the middle of a later one).
-    garbage = Abandoned(devnull())
-    number = garbage.fd
-    before = fd_table()
-    del garbage
-    collect_garbage()
+    with abandoned_descriptors() as (number,):
+        before = fd_table()
     assert number not in {fd for fd, _ in fd_table()}
     assert leaked_since(before) == frozenset()
 
 
 def test_leak_accounting_sees_a_new_file_at_a_reused_number(kernel: KernelObjects) -> None:
     # A count calls this no leak: one closed, one opened.
-    garbage = Abandoned(devnull())
-    number = garbage.fd
-    before = fd_table()
-    del garbage
-    collect_garbage()
+    with abandoned_descriptors() as (number,):
+        before = fd_table()
     assert kernel.eventfd() == number  # the lowest free number again
     assert leaked_since(before) == {(number, "anon_inode:[eventfd]")}
 
@@ -94,8 +84,8 @@ def test_leak_accounting_collects_garbage_that_holds_new_descriptors() -> None:
     # The inner object is reachable from the outer one's finalizer: PyPy finalizes it only in
     # the collection after the one that finalized the outer.
     before = fd_table()
-    outer = Abandoned(devnull())
-    outer.inner = Abandoned(devnull())  # type: ignore[attr-defined]
+    outer = Abandoned()
+    outer.inner = Abandoned()  # type: ignore[attr-defined]
     del outer
     assert leaked_since(before) == frozenset()
 
