@@ -29,7 +29,8 @@ from typing import Callable, Union
 
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant
 
-from tests.kernel import assert_no_leak, fd_table
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import fd_table
 
 from . import kernel
 from .kernel import Outcome, attempt

@@ -26,7 +26,8 @@ from hypothesis.stateful import (
 )
 
 import pyepoll
-from tests.kernel import assert_no_leak, eventfd_add, eventfd_drain, fd_table, new_pipe
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import eventfd_add, eventfd_drain, fd_table, new_pipe
 
 from . import kernel, strategies
 from .kernel import Outcome, attempt

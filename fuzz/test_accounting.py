@@ -11,7 +11,7 @@ from typing import Union
 
 import pytest
 
-from tests.kernel import abandoned_descriptors
+from tests.fd_leaks import abandoned_descriptors
 
 from .differential import DifferentialLibc
 from .model_machine import ModelLibc

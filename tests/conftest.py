@@ -20,7 +20,8 @@ import pytest
 
 import pyepoll
 from pyepoll.backends import BACKEND_NAMES
-from tests.kernel import KernelObjects, assert_no_leak, fd_table
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import KernelObjects, fd_table
 from tests.signals import Recorder, recording_handler
 from tests.waits import WAITS, TimedWait
 
@@ -42,7 +43,7 @@ def kernel() -> Iterator[KernelObjects]:
 
 @pytest.fixture(autouse=True)
 def fd_leak_guard() -> Iterator[None]:
-    """Compare /proc/self/fd before and after the test (:func:`tests.kernel.leaked_since`:
+    """Compare /proc/self/fd before and after the test (:func:`tests.fd_leaks.leaked_since`:
     a descriptor that only garbage holds is no leak; the slow collections run only when the
     table has gained an entry)."""
     before = fd_table()

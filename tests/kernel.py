@@ -2,25 +2,19 @@
 
 Nothing here imitates the kernel. Every helper returns a real descriptor, and
 :class:`KernelObjects` closes whatever a test leaves open so that the fd-leak guard in
-``conftest.py`` only sees what the code under test leaked. The fuzzer (``fuzz/``) shares
-these helpers; the conformance suite keeps its own on purpose (``conformance/kobjects.py``).
-
-Leak accounting compares descriptor *tables*, never counts: a count goes negative when a
-garbage collector closes, in the middle of a test, a descriptor that garbage from an earlier
-test held (PyPy collects at any allocation), and a reused number hides a leak.
+``conftest.py`` (:mod:`tests.fd_leaks`) only sees what the code under test leaked. The
+fuzzer (``fuzz/``) shares these helpers; the conformance suite keeps its own on purpose
+(``conformance/kobjects.py``): an oracle does not share code with what it judges.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
-import gc
 import os
 import re
 import socket
 import struct
-from collections.abc import Iterator
 from typing import Callable, NamedTuple
 
 #: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
@@ -28,9 +22,6 @@ EFD_NONBLOCK = os.O_NONBLOCK
 EFD_CLOEXEC = os.O_CLOEXEC
 
 FdTable = frozenset[tuple[int, str]]
-
-#: At most this many collections before :func:`leaked_since` calls a descriptor leaked.
-MAX_COLLECTIONS = 4
 
 #: One registration line of an epoll fd's fdinfo (fs/eventpoll.c, ep_show_fdinfo).
 TFD_LINE = re.compile(
@@ -92,55 +83,6 @@ def fd_table() -> FdTable:
             continue
         entries.add((int(name), target))
     return frozenset(entries)
-
-
-def leaked_since(before: FdTable) -> FdTable:
-    """The descriptors open now that were not in *before*, once garbage is collected.
-
-    The answer does not depend on when a collector runs: a descriptor of *before* closed in
-    between (by the code under test, or by a collection of garbage that held it) is simply
-    absent, never a negative leak, and a new descriptor that only garbage holds is closed by
-    collecting. One gc.collect() is not always enough: PyPy finalizes an object reachable
-    from another finalizable object only in a later collection. A reused number with the same
-    target (every epoll fd reads ``anon_inode:[eventpoll]``) is the one thing this misses.
-    """
-    leaked = fd_table() - before
-    for _ in range(MAX_COLLECTIONS):
-        if not leaked:
-            break
-        gc.collect()
-        leaked = fd_table() - before
-    return leaked
-
-
-def assert_no_leak(before: FdTable) -> None:
-    """Fail unless every descriptor opened since *before* is closed (see :func:`leaked_since`)."""
-    leaked = leaked_since(before)
-    assert not leaked, f"descriptors left open: {sorted(leaked)}"
-
-
-class Abandoned:
-    """Garbage that holds a descriptor (/dev/null), as a forgotten file object does: it sits
-    in a reference cycle, so only a collection finalizes it, and its finalizer closes the
-    descriptor. Drop the last outside reference to make it garbage."""
-
-    def __init__(self) -> None:
-        self.fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-        self.cycle = self
-
-    def __del__(self) -> None:
-        os.close(self.fd)
-
-
-@contextlib.contextmanager
-def abandoned_descriptors(count: int = 1) -> Iterator[list[int]]:
-    """*count* descriptors that only garbage holds, open inside the block and closed by
-    collecting the garbage at its end: what a collector does in the middle of a test."""
-    held = [Abandoned() for _ in range(count)]
-    yield [garbage.fd for garbage in held]
-    del held
-    for _ in range(MAX_COLLECTIONS):
-        gc.collect()
 
 
 class Registration(NamedTuple):

@@ -25,7 +25,8 @@ import pyepoll.asyncio
 from conformance.timing import later
 from pyepoll import BACKEND_NAMES
 from pyepoll.selectors import EpollSelector
-from tests.kernel import assert_no_leak, fd_table
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import fd_table
 
 T = TypeVar("T")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]

@@ -7,19 +7,17 @@ import os
 import select
 
 import pyepoll
+from tests.fd_leaks import Abandoned, abandoned_descriptors, leaked_since
 from tests.kernel import (
     EFD_CLOEXEC,
     EFD_NONBLOCK,
-    Abandoned,
     KernelObjects,
     _libc_eventfd,
-    abandoned_descriptors,
     eventfd_add,
     eventfd_drain,
     fd_table,
     fd_target,
     interest_entries,
-    leaked_since,
     unused_fd,
 )
 

@@ -12,7 +12,8 @@ import pytest
 
 import pyepoll
 from tests.differential import CASES, Case, Fds, outcome
-from tests.kernel import KernelObjects, assert_no_leak, fd_table, unused_fd
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import KernelObjects, fd_table, unused_fd
 from tests.lowlevel_cases import CTL_CASES, CtlCase
 
 REPEAT = 20
