@@ -38,17 +38,24 @@ class Skipped(Exception):
     """The task cannot be checked in this environment; the message says why."""
 
 
-def run_child(task: str, impl: str) -> str:
-    """Run *task* for implementation *impl* in a fresh interpreter; its output line."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run(
+def spawn(
+    task: str, impl: str, env: dict[str, str], cwd: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m conformance.child TASK IMPL`` in a fresh interpreter, output captured."""
+    return subprocess.run(
         [sys.executable, "-m", "conformance.child", task, impl],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def run_child(task: str, impl: str) -> str:
+    """Run *task* for implementation *impl* in a fresh interpreter; its output line."""
+    proc = spawn(task, impl, dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, sys.path))))
     if proc.returncode == SKIPPED:
         pytest.skip(f"child {task}: {proc.stderr.strip()}")
     if proc.returncode != 0:

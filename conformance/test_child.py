@@ -6,22 +6,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conformance.child import NOBODY, SKIPPED
+from conformance.child import NOBODY, SKIPPED, spawn
 from conformance.flags import EPOLLERR, EPOLLHUP, EPOLLIN
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_in_private_copy(
-    tmp_path: Path, *args: str, modules: dict[str, str] | None = None
+    tmp_path: Path, task: str, impl: str, modules: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m conformance.child ARGS`` from a copy of the packages (and *modules*, name to
-    source) in a directory that nobody cannot read."""
+    """``python -m conformance.child TASK IMPL`` from a copy of the packages (and *modules*,
+    name to source) in a directory that nobody cannot read."""
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     for name, source in (modules or {}).items():
@@ -30,15 +29,8 @@ def run_in_private_copy(
         shutil.copytree(
             ROOT / package, private / package, ignore=shutil.ignore_patterns("__pycache__")
         )
-    return subprocess.run(
-        [sys.executable, "-m", "conformance.child", *args],
-        cwd=private,
-        env=dict(os.environ, PYTHONPATH=str(private), PYTHONDONTWRITEBYTECODE="1"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = dict(os.environ, PYTHONPATH=str(private), PYTHONDONTWRITEBYTECODE="1")
+    return spawn(task, impl, env, cwd=str(private))
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges by setuid needs root")
