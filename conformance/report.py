@@ -17,7 +17,7 @@ from conformance.catalogue import Clause
 from conformance.collect import FAIL, IDEF, NA, PASS, SKIP
 
 #: The runner contract version (conformance/CONTRACT.md).
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 UNTESTABLE, NOT_RUN = "untestable", "not run"
 _RANK = {FAIL: 0, IDEF: 1, PASS: 2, SKIP: 3, NA: 4}
 _CELL = {
@@ -99,8 +99,14 @@ def table(results: Results, clauses: Sequence[Clause], impls: Sequence[str]) -> 
 
 
 def to_json(
-    results: Results, clauses: Sequence[Clause], adapters: Sequence[Adapter], errors: Sequence[str]
+    results: Results,
+    clauses: Sequence[Clause],
+    adapters: Sequence[Adapter],
+    errors: Sequence[str],
+    proof: Any = None,
 ) -> str:
+    """The whole report as one JSON object; with ``--prove``, *proof* (a
+    :class:`conformance.proof.Proof`) adds its ``proof`` section."""
     impls = [a.name for a in adapters]
     document = {
         "contract": CONTRACT_VERSION,
@@ -113,6 +119,8 @@ def to_json(
         "summary": summary(results, clauses, impls),
         "errors": list(errors),
     }
+    if proof is not None:
+        document["proof"] = proof.as_dict()
     return json.dumps(document, indent=2) + "\n"
 
 

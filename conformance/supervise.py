@@ -1,0 +1,300 @@
+"""Supervised pytest processes: a test that kills or hangs its process fails, the run goes on.
+
+``python -m conformance -n N`` runs the suite in N pytest processes (shards, every N-th test
+each), all children of the runner, so that the runner sees how each one ended. Each journals
+its tests as it goes (:mod:`conformance.collect`). When one dies before it finished:
+
+* the test it was in (a ``start`` without a ``row``) fails with the cause: ``killed by
+  SIGUSR1`` (a negative exit status), ``no answer in 60 s`` (the watchdog fired: faulthandler's
+  ``Timeout`` header in the faults file), or ``the test process exited with status 3``, and
+  where the main thread was (faulthandler's traceback);
+* the shard starts again, with every test already reported or blamed deselected.
+
+Each restart blames at least one test, so the run ends. An implementation that hangs
+:data:`HANG_LIMIT` times has its remaining tests left out (reported as not run), so that one
+implementation that hangs everywhere cannot hold the run for hours.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from conformance.collect import EXCLUDE_IMPL, FAIL
+from conformance.sigstate import name as signal_name
+
+#: After this many hangs of one implementation, its tests not yet run are left out.
+HANG_LIMIT = 2
+_FRAME = re.compile(r'^\s+File "(.*)", line (\d+) in (\S+)')
+_PYTEST_USAGE = 4
+
+
+class Journal:
+    """The events of one pytest process's journal, read as they are appended."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+
+    def read(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(data)
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        return [json.loads(line) for line in lines if line]
+
+
+@dataclass
+class Run:
+    """One pytest process of a shard."""
+
+    journal: Journal
+    log: Path
+    proc: subprocess.Popen[bytes]
+    main_thread: str = ""
+    started: dict[str, dict[str, Any]] = field(default_factory=dict)
+    finished: int | None = None
+    last_row: dict[str, Any] | None = None
+
+
+def where(faults: str, main_thread: str) -> str:
+    """The innermost frame of the main thread (or of the crashing one) in faulthandler's
+    output, as ``file:line in function``; empty when there is none."""
+    frames: list[str] = []
+    chosen = False
+    for line in faults.splitlines():
+        if line.startswith(("Thread 0x", "Current thread 0x")):
+            if chosen and frames:
+                break
+            chosen = main_thread in line or line.startswith("Current thread")
+            frames = []
+            continue
+        m = _FRAME.match(line)
+        if m and chosen:
+            frames.append(f"{_short(m[1])}:{m[2]} in {m[3]}")
+    return frames[0] if frames else ""
+
+
+def _short(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+class Shard:
+    """Every *count*-th test from the *index*-th: one pytest process at a time, restarted
+    after a crash with what is done left out."""
+
+    def __init__(self, supervisor: Supervisor, index: int, count: int) -> None:
+        self.sup = supervisor
+        self.index = index
+        self.count = count
+        self.runs = 0
+        self.run: Run | None = None
+        self.excluded: set[str] = set()
+        self.total: int | None = None
+
+    def start(self) -> None:
+        tmp = self.sup.tmp
+        stem = tmp / f"shard{self.index}-run{self.runs}"
+        self.runs += 1
+        exclude = stem.with_suffix(".exclude")
+        lines = sorted(self.excluded) + [EXCLUDE_IMPL + i for i in sorted(self.sup.given_up)]
+        exclude.write_text("".join(line + "\n" for line in lines))
+        journal, log = stem.with_suffix(".journal"), stem.with_suffix(".log")
+        command = [
+            *self.sup.command,
+            f"--epoll-journal={journal}",
+            f"--epoll-exclude={exclude}",
+            f"--epoll-shard={self.index}/{self.count}",
+        ]
+        if self.sup.timeout:
+            command.append(f"--epoll-test-timeout={self.sup.timeout:g}")
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                command,
+                cwd=self.sup.cwd,
+                env=self.sup.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.run = Run(Journal(journal), log, proc)
+
+    def poll(self) -> bool:
+        """Take in the new events; True while the shard still runs."""
+        run = self.run
+        if run is None:
+            return False
+        returncode = run.proc.poll()  # before reading, so that no event is missed
+        for event in run.journal.read():
+            self._event(run, event)
+        if returncode is None:
+            return True
+        self.run = None
+        if run.finished is not None:
+            self._ended(run, returncode)
+        elif returncode == _PYTEST_USAGE and not run.started:
+            self.sup.usage_error = self._tail(run)
+        else:
+            self._died(run, returncode)
+        return self.run is not None
+
+    def _event(self, run: Run, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "session":
+            run.main_thread = event["main_thread"]
+        elif kind == "collected" and self.total is None:
+            self.total = event["count"]
+        elif kind == "error":
+            self.sup.errors.append(event["message"])
+        elif kind == "start":
+            run.started[event["nodeid"]] = event
+        elif kind == "row":
+            row = event["row"]
+            run.started.pop(row["nodeid"], None)
+            run.last_row = row
+            self.excluded.add(row["nodeid"])
+            self.sup.add(row)
+        elif kind == "finish":
+            run.finished = event["status"]
+
+    def _ended(self, run: Run, returncode: int) -> None:
+        if returncode == _PYTEST_USAGE:
+            self.sup.usage_error = self._tail(run)
+        elif returncode not in (0, 1, 5):  # 5: every test of this shard deselected
+            self.sup.errors.append(f"pytest exited with status {returncode}")
+            self.sup.outputs.append(self._tail(run))
+
+    def _died(self, run: Run, returncode: int) -> None:
+        faults = Path(str(run.journal.path) + ".faults")
+        text = faults.read_text(errors="replace") if faults.exists() else ""
+        hung = "Timeout (" in text
+        if hung:
+            cause = f"no answer in {self.sup.timeout:g} s"
+        elif returncode < 0:
+            cause = f"killed by {signal_name(-returncode)}"
+        else:
+            cause = f"the test process exited with status {returncode}"
+        place = where(text, run.main_thread)
+        cause += f" (at {place})" if place else ""
+        if run.started:
+            for event in run.started.values():
+                self.excluded.add(event["nodeid"])
+                if hung and event["impl"]:
+                    self.sup.hung(event["impl"])
+                self.sup.add(
+                    {
+                        "nodeid": event["nodeid"],
+                        "clause": event["clause"],
+                        "impl": event["impl"],
+                        "outcome": FAIL,
+                        "message": cause,
+                        "duration": 0.0,
+                    }
+                )
+        elif run.last_row is not None:
+            # Between two tests: the one before is the likely culprit (a signal it left).
+            row = dict(run.last_row, outcome=FAIL, message=f"{cause}, after this test ended")
+            self.sup.add(row)
+        else:
+            self.sup.errors.append(f"pytest died before running a test: {cause}")
+            self.sup.outputs.append(self._tail(run))
+            return
+        self.start()
+
+    def _tail(self, run: Run) -> str:
+        return run.log.read_text(errors="replace")[-4000:]
+
+
+class Supervisor:
+    """Runs *command* (a pytest command line) as *shards* supervised processes."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        shards: int,
+        timeout: float | None,
+        tmp: Path,
+        cwd: Path,
+        env: dict[str, str],
+    ) -> None:
+        self.command = list(command)
+        self.timeout = timeout
+        self.tmp = tmp
+        self.cwd = cwd
+        self.env = env
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.errors: list[str] = []
+        self.outputs: list[str] = []
+        self.notes: list[str] = []
+        self.usage_error: str | None = None
+        self.hangs: Counter[str] = Counter()
+        self.given_up: set[str] = set()
+        self.shards = [Shard(self, i, shards) for i in range(shards)]
+        self.progress = Progress(sys.stderr)
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows[row["nodeid"]] = row
+
+    def hung(self, impl: str) -> None:
+        self.hangs[impl] += 1
+        if self.hangs[impl] >= HANG_LIMIT and impl not in self.given_up:
+            self.given_up.add(impl)
+            self.notes.append(
+                f"{impl}: hung in {HANG_LIMIT} tests; its tests not yet run were left out"
+            )
+
+    def run(self) -> None:
+        for shard in self.shards:
+            shard.start()
+        running = list(self.shards)
+        while running:
+            time.sleep(0.1)
+            running = [shard for shard in running if shard.poll()]
+            if self.usage_error is not None:
+                for shard in running:
+                    if shard.run is not None:
+                        shard.run.proc.kill()
+                        shard.run.proc.wait()
+                break
+            total = sum(s.total or 0 for s in self.shards)
+            failed = sum(1 for row in self.rows.values() if row["outcome"] == FAIL)
+            self.progress.show(len(self.rows), total, failed, final=not running)
+
+
+class Progress:
+    """``conformance: done/total tests, N failed`` on stderr: rewritten in place on a terminal,
+    otherwise a line at each quarter."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.printed = -1
+
+    def show(self, done: int, total: int, failed: int, final: bool) -> None:
+        if not (total or final):
+            return
+        total = max(total, done)
+        line = f"conformance: {done}/{total} tests, {failed} failed"
+        if self.tty:
+            self.stream.write(f"\r{line}" + ("\n" if final else ""))
+        elif done != self.printed and (final or done >= self.printed + max(1, total // 4)):
+            self.printed = done
+            self.stream.write(line + "\n")
+        self.stream.flush()
