@@ -98,7 +98,9 @@ class Collector:
 
     # --- which tests -----------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         keep = list(items)
         shard = config.getoption("epoll_shard")
         if shard:
@@ -108,7 +110,9 @@ class Collector:
         if exclude_file:
             with open(exclude_file) as f:
                 excluded = set(f.read().splitlines())
-            impls = {line[len(EXCLUDE_IMPL) :] for line in excluded if line.startswith(EXCLUDE_IMPL)}
+            impls = {
+                line[len(EXCLUDE_IMPL) :] for line in excluded if line.startswith(EXCLUDE_IMPL)
+            }
             keep = [
                 item
                 for item in keep

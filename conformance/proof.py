@@ -119,9 +119,7 @@ def prove(
         )
     collateral = {
         v.name: [
-            c.id
-            for c in clauses
-            if c.id not in v.clauses and outcome(results, c, v.name) == FAIL
+            c.id for c in clauses if c.id not in v.clauses and outcome(results, c, v.name) == FAIL
         ]
         for v in violators.values()
     }

@@ -166,11 +166,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     run = run_suite(names, args.k, args.n, args.timeout)
     if run.usage_error is not None:  # e.g. a -k expression pytest cannot parse
-        print(f"python -m conformance: pytest refused the options:\n{run.usage_error}", file=sys.stderr)
+        print(
+            f"python -m conformance: pytest refused the options:\n{run.usage_error}",
+            file=sys.stderr,
+        )
         return USAGE
     rows = list(run.rows.values())
     errors = list(run.errors)
-    errors += [f"{r['nodeid']}: {r['message']}" for r in rows if r["clause"] is None and r["outcome"] == FAIL]
+    errors += [
+        f"{r['nodeid']}: {r['message']}"
+        for r in rows
+        if r["clause"] is None and r["outcome"] == FAIL
+    ]
     results = report.aggregate(rows)
     ran = set(results)
     if args.k and not ran and not errors:  # -k matched nothing, or only the suite's self-checks
@@ -190,7 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = report.table(results, clauses, names)
     emit(text, args.output)
     if the_proof is not None:
-        print(f"python -m conformance: proof took {time.monotonic() - started:.0f} s", file=sys.stderr)
+        print(
+            f"python -m conformance: proof took {time.monotonic() - started:.0f} s", file=sys.stderr
+        )
     if errors:
         print(
             "python -m conformance: the suite itself failed:\n" + "\n".join(errors), file=sys.stderr
