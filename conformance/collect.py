@@ -164,8 +164,12 @@ class Collector:
         )
         row["duration"] += report.duration
         if report.failed:
-            if row["outcome"] != FAIL:
-                row["outcome"], row["message"] = FAIL, _failure_message(report)
+            # A later phase's failure is added: a teardown that found descriptors or signals
+            # left behind says something the call's failure does not.
+            message = _failure_message(report)
+            if row["outcome"] == FAIL:
+                message = f"{row['message']}; {message}"
+            row["outcome"], row["message"] = FAIL, message
         elif report.skipped and row["outcome"] != FAIL:
             row["outcome"], row["message"] = _skip_outcome(report)
         if report.when == "teardown":

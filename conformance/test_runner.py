@@ -1,4 +1,5 @@
-"""Self-checks of the runner (``python -m conformance``): exit statuses and report formats.
+"""Self-checks of the runner (``python -m conformance``): exit statuses, report formats, crash
+and hang isolation, the kill matrix.
 
 They run the runner on a few clauses only; the runner never runs this module itself.
 """
@@ -12,8 +13,14 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
+from conformance import proof
 from conformance.catalogue import CATALOGUE
 from conformance.runner import FAILED, OK, USAGE
+from conformance.violators import Violator
+
+CRASH = "conformance.violators.crash"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +57,8 @@ def test_bad_options_are_usage_errors() -> None:
         ["-k", "("],
         ["-k", "no_such_clause_xyz"],
         ["-k", "test_ids_are_stable_slugs"],  # a self-check of the catalogue, not a clause
+        ["--timeout", "0"],
+        ["--prove"],  # with --impl select: --prove chooses the implementations itself
     ):
         proc = run("--impl", "select", *args)
         assert proc.returncode == USAGE, (args, proc.stdout, proc.stderr)
@@ -61,7 +70,7 @@ def test_a_wrong_implementation_fails_json() -> None:
         "--impl",
         "select",
         "--impl",
-        "conformance.broken:SwallowsEexist",
+        "conformance.violators.legacy:SwallowsEexist",
         "-k",
         "eexist or oneshot_disables or data_word",
         "--format",
@@ -70,7 +79,7 @@ def test_a_wrong_implementation_fails_json() -> None:
     assert proc.returncode == FAILED, proc.stderr
     report = json.loads(proc.stdout)
     results = report["results"]
-    broken = "conformance.broken:SwallowsEexist"
+    broken = "conformance.violators.legacy:SwallowsEexist"
     assert results["epoll_ctl.EEXIST"]["select"]["outcome"] == "pass"
     assert results["epoll_ctl.EEXIST"][broken]["outcome"] == "fail"
     assert "EEXIST" in results["epoll_ctl.EEXIST"][broken]["message"]
@@ -86,13 +95,13 @@ def test_each_mistake_fails_its_clause() -> None:
         "IgnoresMaxevents": "epoll_wait.maxevents",
         "ModifyReregisters": "epoll_ctl.EINVAL.exclusive_registered",
     }
-    impls = [f"--impl=conformance.broken:{name}" for name in mistakes]
+    impls = [f"--impl=conformance.violators.legacy:{name}" for name in mistakes]
     proc = run(*impls, "-k", " or ".join(mistakes.values()), "--format", "json")
     assert proc.returncode == FAILED, proc.stderr
     results = json.loads(proc.stdout)["results"]
     for name, clause_id in mistakes.items():
         row = results[clause_id]
-        assert row[f"conformance.broken:{name}"]["outcome"] == "fail", (name, row)
+        assert row[f"conformance.violators.legacy:{name}"]["outcome"] == "fail", (name, row)
         others = [impl for impl in row if not impl.endswith(name)]
         # The other mistakes do not touch this clause. (A -k match may pull in a clause
         # that another mistake does break, e.g. EPOLLET and DropsEdgeTrigger only.)
@@ -103,7 +112,7 @@ def test_junit_and_table_reports(tmp_path: Path) -> None:
     out = tmp_path / "report.xml"
     proc = run(
         "--impl",
-        "conformance.broken:SwallowsEexist",
+        "conformance.violators.legacy:SwallowsEexist",
         "-k",
         "eexist",
         "--format",
@@ -117,3 +126,113 @@ def test_junit_and_table_reports(tmp_path: Path) -> None:
     proc = run("--impl", "select", "-k", "eexist")
     assert proc.returncode == OK, proc.stderr
     assert any(line.split() == ["epoll_ctl.EEXIST", "pass"] for line in proc.stdout.splitlines())
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "n2"])
+def test_crashes_and_hangs_fail_their_clause_only(workers: list[str]) -> None:
+    """A default-action signal, a segfault and a hang each fail the clause whose test caused
+    them, with the cause; every other clause still reports, for every implementation."""
+    causes = {
+        f"{CRASH}:DiesWhenAWaitTimesOut": ("epoll_wait.timeout", "killed by SIGUSR1"),
+        f"{CRASH}:SegfaultsOnBadBuffer": ("epoll_wait.EFAULT", "killed by SIGSEGV (at "),
+        f"{CRASH}:BlocksOnNegativePwait2Timeout": (
+            "kernel.pwait2.EINVAL_timeout",
+            "no answer in 2 s",
+        ),
+    }
+    impls = ["pyepoll-libc", *causes]
+    proc = run(
+        *[f"--impl={name}" for name in impls],
+        "-k",
+        "positive_timeout or efault or negative_timeout or eexist",
+        "--timeout=2",
+        "--format=json",
+        *workers,
+    )
+    assert proc.returncode == FAILED, proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    assert set(results) >= {"epoll_ctl.EEXIST", "epoll_pwait.EFAULT", "epoll_pwait2.EFAULT"}
+    for clause_id, row in results.items():
+        for impl in impls:
+            cell = row[impl]
+            clause, cause = causes.get(impl, ("", ""))
+            if clause_id == clause or (clause == "epoll_wait.EFAULT" and "EFAULT" in clause_id):
+                assert cell["outcome"] == "fail" and cause in cell["message"], (clause_id, cell)
+            else:
+                assert cell["outcome"] == "pass", (clause_id, impl, cell)
+
+
+def test_a_signal_left_pending_is_the_culprits_failure() -> None:
+    """A test that leaves SIGUSR1 blocked and pending fails, naming it; the signal is discarded
+    before it can kill a later test, which passes."""
+    culprit = f"{CRASH}:LeavesTheSigmaskBlocked"
+    proc = run(
+        f"--impl={culprit}",
+        "--impl=pyepoll-libc",
+        "-k",
+        "pwait_blocks or handler",
+        "--format=json",
+    )
+    assert proc.returncode == FAILED, proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    cell = results["epoll_pwait.sigmask"][culprit]
+    assert cell["outcome"] == "fail" and "left SIGUSR1 pending" in cell["message"], cell
+    others = [(c, i, row[i]) for c, row in results.items() for i in row]
+    assert all(
+        cell["outcome"] == "pass"
+        for c, i, cell in others
+        if (c, i) != ("epoll_pwait.sigmask", culprit)
+    ), others
+
+
+def test_prove_reports_each_clause_with_its_violators() -> None:
+    proc = run("--prove", "-k", "epoll_create or kernel.busy_poll", "-n", "2", "--format=json")
+    document = json.loads(proc.stdout)
+    the_proof = document["proof"]
+    clauses = the_proof["clauses"]
+    create = "conformance.violators.create"
+    assert clauses["epoll_create.EINVAL.size"] == {
+        "kind": clauses["epoll_create.EINVAL.size"]["kind"],
+        "verdict": "proven",
+        "reason": "",
+        "violators": {f"{create}:ClampsSize": "fail"},
+        "real": {"select": "n/a", "pyepoll-libc": "pass", "pyepoll-syscall": "pass"},
+    }
+    assert the_proof["testable"] == len(clauses) == the_proof["proven"]
+    assert set(clauses) >= {"epoll_create.EMFILE", "kernel.busy_poll.EINVAL"}
+    # DropsPreferBusyPoll also fails busy_poll.EINVAL: collateral, listed.
+    collateral = the_proof["violators"]["conformance.violators.kernel:DropsPreferBusyPoll"]
+    assert collateral["collateral"] == ["kernel.busy_poll.EINVAL"]
+    assert proc.returncode == OK, proc.stderr
+
+
+def test_prove_verdicts() -> None:
+    """Unproven, with the reason: no violator, a violator that passes, a real failure."""
+    clauses = [CATALOGUE[c] for c in ("epoll_ctl.ADD", "epoll_ctl.MOD", "epoll_ctl.DEL")]
+    violators = {
+        "m:Passes": Violator("m:Passes", ("epoll_ctl.ADD",), ""),
+        "m:Fails": Violator("m:Fails", ("epoll_ctl.DEL", "epoll_ctl.NO_SUCH"), ""),
+    }
+
+    def cell(outcome: str) -> dict[str, object]:
+        return {"outcome": outcome, "message": "", "tests": 1}
+
+    results = {
+        "epoll_ctl.ADD": {"real": cell("pass"), "m:Passes": cell("pass"), "m:Fails": cell("pass")},
+        "epoll_ctl.MOD": {"real": cell("pass"), "m:Passes": cell("pass"), "m:Fails": cell("fail")},
+        "epoll_ctl.DEL": {"real": cell("fail"), "m:Passes": cell("pass"), "m:Fails": cell("fail")},
+    }
+    verdict = proof.prove(results, clauses, violators, ["real"])
+    reasons = {c.clause.id: (c.verdict, c.reason) for c in verdict.clauses}
+    assert reasons == {
+        "epoll_ctl.ADD": ("unproven", "no violator failed it (m:Passes pass)"),
+        "epoll_ctl.MOD": ("unproven", "no violator"),
+        "epoll_ctl.DEL": ("unproven", "a real implementation failed it: real"),
+    }
+    assert verdict.collateral == {"m:Fails": ["epoll_ctl.MOD"]}
+    assert verdict.unknown == [("m:Fails", "epoll_ctl.NO_SUCH")]
+    assert not verdict.complete
+    table = proof.table(verdict)
+    assert "epoll_ctl.ADD" in table and "m:Passes pass" in table
+    assert "  m:Fails: epoll_ctl.MOD" in table  # collateral
+    assert table.endswith("0 of 3 testable clauses proven\n")
