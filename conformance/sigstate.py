@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import signal
 
-# Signals pending but blocked in the calling thread, or pending for the whole process
-# (sigpending(2)); only a blocked one can still be pending in the thread that checks.
 _ALL = signal.valid_signals()
 
 
-def blocked() -> set[signal.Signals]:
+def blocked() -> set[int]:
     """The calling thread's blocked set, without changing it."""
-    return set(signal.pthread_sigmask(signal.SIG_BLOCK, ()))
+    return {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())}
 
 
 def name(signum: int) -> str:
@@ -31,11 +29,11 @@ def name(signum: int) -> str:
         return f"signal {signum}"
 
 
-def names(signals: set[signal.Signals]) -> str:
+def names(signals: set[int]) -> str:
     return ", ".join(sorted(name(s) for s in signals))
 
 
-def restore(baseline: set[signal.Signals]) -> list[str]:
+def restore(baseline: set[int]) -> list[str]:
     """Put the calling thread's mask back to *baseline*, first discarding every pending signal
     that the restored mask would let through; what was found, in words (empty: nothing)."""
     found = []
@@ -43,7 +41,9 @@ def restore(baseline: set[signal.Signals]) -> list[str]:
     # Block everything while draining, so that no signal slips through between the checks.
     signal.pthread_sigmask(signal.SIG_BLOCK, _ALL)
     try:
-        pending = set(signal.sigpending()) - baseline
+        # sigpending(2): pending for this thread or the whole process; only a blocked signal
+        # can still be pending, and those the baseline blocks too stay as they are.
+        pending = {int(s) for s in signal.sigpending()} - baseline
         for signum in pending:
             signal.sigtimedwait([signum], 0)
         if pending:

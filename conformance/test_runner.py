@@ -128,61 +128,54 @@ def test_junit_and_table_reports(tmp_path: Path) -> None:
     assert any(line.split() == ["epoll_ctl.EEXIST", "pass"] for line in proc.stdout.splitlines())
 
 
+def fails_only(
+    impls: list[str], k: str, expected: dict[tuple[str, str], str], *options: str
+) -> None:
+    """Run *impls* on the clauses that *k* selects: each (clause, implementation) pair of
+    *expected* fails with that text in its message, every other pair passes."""
+    proc = run(*[f"--impl={name}" for name in impls], "-k", k, "--format=json", *options)
+    assert proc.returncode == FAILED, proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    cells = {
+        (clause_id, impl): cell for clause_id, row in results.items() for impl, cell in row.items()
+    }
+    assert set(expected) <= set(cells), sorted(cells)
+    for pair, cell in cells.items():
+        if pair in expected:
+            assert cell["outcome"] == "fail" and expected[pair] in cell["message"], (pair, cell)
+        else:
+            assert cell["outcome"] == "pass", (pair, cell)
+
+
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "n2"])
 def test_crashes_and_hangs_fail_their_clause_only(workers: list[str]) -> None:
     """A default-action signal, a segfault and a hang each fail the clause whose test caused
     them, with the cause; every other clause still reports, for every implementation."""
-    causes = {
-        f"{CRASH}:DiesWhenAWaitTimesOut": ("epoll_wait.timeout", "killed by SIGUSR1"),
-        f"{CRASH}:SegfaultsOnBadBuffer": ("epoll_wait.EFAULT", "killed by SIGSEGV (at "),
-        f"{CRASH}:BlocksOnNegativePwait2Timeout": (
-            "kernel.pwait2.EINVAL_timeout",
-            "no answer in 2 s",
-        ),
-    }
-    impls = ["pyepoll-libc", *causes]
-    proc = run(
-        *[f"--impl={name}" for name in impls],
-        "-k",
-        "positive_timeout or efault or negative_timeout or eexist",
-        "--timeout=2",
-        "--format=json",
-        *workers,
+    dies, segfaults, hangs = (
+        f"{CRASH}:{name}"
+        for name in (
+            "DiesWhenAWaitTimesOut",
+            "SegfaultsOnBadBuffer",
+            "BlocksOnNegativePwait2Timeout",
+        )
     )
-    assert proc.returncode == FAILED, proc.stderr
-    results = json.loads(proc.stdout)["results"]
-    assert set(results) >= {"epoll_ctl.EEXIST", "epoll_pwait.EFAULT", "epoll_pwait2.EFAULT"}
-    for clause_id, row in results.items():
-        for impl in impls:
-            cell = row[impl]
-            clause, cause = causes.get(impl, ("", ""))
-            if clause_id == clause or (clause == "epoll_wait.EFAULT" and "EFAULT" in clause_id):
-                assert cell["outcome"] == "fail" and cause in cell["message"], (clause_id, cell)
-            else:
-                assert cell["outcome"] == "pass", (clause_id, impl, cell)
+    expected = {
+        ("epoll_wait.timeout", dies): "killed by SIGUSR1",
+        ("epoll_wait.EFAULT", segfaults): "killed by SIGSEGV (at conformance/violators/crash.py:",
+        ("epoll_pwait.EFAULT", segfaults): "killed by SIGSEGV",
+        ("epoll_pwait2.EFAULT", segfaults): "killed by SIGSEGV",
+        ("kernel.pwait2.EINVAL_timeout", hangs): "no answer in 2 s",
+    }
+    k = "positive_timeout or efault or negative_timeout or eexist"
+    fails_only(["pyepoll-libc", dies, segfaults, hangs], k, expected, "--timeout=2", *workers)
 
 
 def test_a_signal_left_pending_is_the_culprits_failure() -> None:
     """A test that leaves SIGUSR1 blocked and pending fails, naming it; the signal is discarded
-    before it can kill a later test, which passes."""
+    before it can kill a later test, and the tests after it pass."""
     culprit = f"{CRASH}:LeavesTheSigmaskBlocked"
-    proc = run(
-        f"--impl={culprit}",
-        "--impl=pyepoll-libc",
-        "-k",
-        "pwait_blocks or handler",
-        "--format=json",
-    )
-    assert proc.returncode == FAILED, proc.stderr
-    results = json.loads(proc.stdout)["results"]
-    cell = results["epoll_pwait.sigmask"][culprit]
-    assert cell["outcome"] == "fail" and "left SIGUSR1 pending" in cell["message"], cell
-    others = [(c, i, row[i]) for c, row in results.items() for i in row]
-    assert all(
-        cell["outcome"] == "pass"
-        for c, i, cell in others
-        if (c, i) != ("epoll_pwait.sigmask", culprit)
-    ), others
+    expected = {("epoll_pwait.sigmask", culprit): "left SIGUSR1 pending (discarded)"}
+    fails_only([culprit, "pyepoll-libc"], "pwait_blocks or handler", expected)
 
 
 def test_prove_reports_each_clause_with_its_violators() -> None:
