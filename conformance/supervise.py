@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -35,6 +36,8 @@ from conformance.sigstate import name as signal_name
 #: After this many hangs of one implementation, its tests not yet run are left out.
 HANG_LIMIT = 2
 _FRAME = re.compile(r'^\s+File "(.*)", line (\d+) in (\S+)')
+_STDLIB = tuple({sysconfig.get_path(p) for p in ("stdlib", "platstdlib")})
+_SITE = tuple({sysconfig.get_path(p) for p in ("purelib", "platlib")})
 _PYTEST_USAGE = 4
 
 
@@ -73,8 +76,9 @@ class Run:
 
 def where(faults: str, main_thread: str) -> str:
     """The innermost frame of the main thread (or of the crashing one) in faulthandler's
-    output, as ``file:line in function``; empty when there is none."""
-    frames: list[str] = []
+    output, as ``file:line in function``, passing over the standard library's frames (PyPy's
+    ctypes, say) when there are others; empty when there is none."""
+    frames: list[tuple[str, str]] = []
     chosen = False
     for line in faults.splitlines():
         if line.startswith(("Thread 0x", "Current thread 0x")):
@@ -85,15 +89,15 @@ def where(faults: str, main_thread: str) -> str:
             continue
         m = _FRAME.match(line)
         if m and chosen:
-            frames.append(f"{_short(m[1])}:{m[2]} in {m[3]}")
-    return frames[0] if frames else ""
+            frames.append((m[1], f"{_short(m[1])}:{m[2]} in {m[3]}"))
+    ours = [s for path, s in frames if path.startswith(_SITE) or not path.startswith(_STDLIB)]
+    return (ours or [shown for _, shown in frames] or [""])[0]
 
 
 def _short(path: str) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return path
+    """*path* relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
 
 
 class Shard:

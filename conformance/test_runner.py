@@ -12,12 +12,14 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance import proof
 from conformance.catalogue import CATALOGUE
 from conformance.runner import FAILED, OK, USAGE
+from conformance.supervise import HANG_LIMIT, Supervisor
 from conformance.violators import Violator
 
 CRASH = "conformance.violators.crash"
@@ -229,3 +231,50 @@ def test_prove_verdicts() -> None:
     assert "epoll_ctl.ADD" in table and "m:Passes pass" in table
     assert "  m:Fails: epoll_ctl.MOD" in table  # collateral
     assert table.endswith("0 of 3 testable clauses proven\n")
+
+
+def test_shards_and_exclusions_choose_the_tests(tmp_path: Path) -> None:
+    """The collector keeps every N-th test of its shard, less the node IDs and the
+    implementations (``impl NAME``) of the exclude file, and journals each one it runs."""
+    pytest_command = [
+        *(sys.executable, "-m", "pytest", "conformance/test_epoll_ctl_errors.py", "-q"),
+        *("-p", "conformance.collect", "-p", "no:cacheprovider", "-p", "no:xdist"),
+        *("-k", "EEXIST", "--epoll-impl=select", "--epoll-impl=pyepoll-libc"),
+    ]
+
+    def journal(*options: str) -> list[dict[str, Any]]:
+        path = tmp_path / f"journal{len(list(tmp_path.iterdir()))}"
+        proc = subprocess.run(
+            [*pytest_command, f"--epoll-journal={path}", *options],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode in (0, 5), proc.stdout
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+    def rows(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return [(e["row"]["nodeid"], e["row"]["impl"]) for e in events if e["event"] == "row"]
+
+    everything = rows(journal())
+    assert [impl for _, impl in everything] == ["select", "pyepoll-libc"]
+    assert rows(journal("--epoll-shard=1/2")) == everything[1:]
+    exclude = tmp_path / "exclude"
+    exclude.write_text(f"{everything[0][0]}\n")
+    assert rows(journal(f"--epoll-exclude={exclude}")) == everything[1:]
+    exclude.write_text("impl pyepoll-libc\n")
+    events = journal(f"--epoll-exclude={exclude}")
+    assert rows(events) == everything[:1]
+    assert [e["event"] for e in events][:3] == ["session", "collected", "start"]
+    assert events[-1] == {"event": "finish", "status": 0}
+
+
+def test_an_implementation_that_keeps_hanging_is_left_out(tmp_path: Path) -> None:
+    supervisor = Supervisor([], 1, 1.0, tmp_path, tmp_path, {})
+    for _ in range(HANG_LIMIT - 1):
+        supervisor.hung("m:Hangs")
+    assert not supervisor.given_up
+    supervisor.hung("m:Hangs")
+    assert supervisor.given_up == {"m:Hangs"} and "m:Hangs: hung in" in supervisor.notes[0]
