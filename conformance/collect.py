@@ -10,6 +10,8 @@ runner, none needed by hand)::
                                seconds ends the process: faulthandler writes every thread's
                                traceback to FILE.faults and calls _exit(1)
     --epoll-shard I/N          keep every N-th test, starting with the I-th (0-based)
+    --epoll-impl-tests-only    deselect the tests that check no implementation (the suite's
+                               self-checks), which another process runs
     --epoll-exclude FILE       deselect the node IDs listed in FILE, one a line, and every test
                                of the implementations listed as ``impl NAME`` lines
 
@@ -54,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--epoll-shard", metavar="I/N", default=None, help="run every N-th test")
     group.addoption("--epoll-exclude", metavar="FILE", default=None, help="deselect these tests")
+    group.addoption(
+        "--epoll-impl-tests-only", action="store_true", help="deselect the suite's self-checks"
+    )
 
 
 def _skip_outcome(report: pytest.TestReport) -> tuple[str, str]:
@@ -106,6 +111,8 @@ class Collector:
         if shard:
             index, count = map(int, shard.split("/"))
             keep = keep[index::count]
+        if config.getoption("epoll_impl_tests_only"):
+            keep = [item for item in keep if properties(item)["impl"] is not None]
         exclude_file = config.getoption("epoll_exclude")
         if exclude_file:
             with open(exclude_file) as f:

@@ -1,7 +1,8 @@
 """Supervised pytest processes: a test that kills or hangs its process fails, the run goes on.
 
-``python -m conformance -n N`` runs the suite in N pytest processes (shards, every N-th test
-each), all children of the runner, so that the runner sees how each one ended. Each journals
+``python -m conformance -n N`` runs the suite in N pytest processes (shards: a share of the
+implementations each, or with few implementations every N-th test each), all children of the
+runner, so that the runner sees how each one ended. Each journals
 its tests as it goes (:mod:`conformance.collect`). When one dies before it finished:
 
 * the test it was in (a ``start`` without a ``row``) fails with the cause: ``killed by
@@ -101,13 +102,18 @@ def _short(path: str) -> str:
 
 
 class Shard:
-    """Every *count*-th test from the *index*-th: one pytest process at a time, restarted
-    after a crash with what is done left out."""
+    """The tests of *impls*, every *count*-th from the *index*-th: one pytest process at a
+    time, restarted after a crash with what is done left out."""
 
-    def __init__(self, supervisor: Supervisor, index: int, count: int) -> None:
+    def __init__(
+        self, supervisor: Supervisor, impls: list[str], index: int, count: int, checks: bool
+    ) -> None:
         self.sup = supervisor
+        self.impls = impls
         self.index = index
         self.count = count
+        #: Whether this shard runs the suite's self-checks (the tests of no implementation).
+        self.checks = checks
         self.runs = 0
         self.run: Run | None = None
         self.excluded: set[str] = set()
@@ -115,7 +121,7 @@ class Shard:
 
     def start(self) -> None:
         tmp = self.sup.tmp
-        stem = tmp / f"shard{self.index}-run{self.runs}"
+        stem = tmp / f"shard{id(self)}-run{self.runs}"
         self.runs += 1
         exclude = stem.with_suffix(".exclude")
         lines = sorted(self.excluded) + [EXCLUDE_IMPL + i for i in sorted(self.sup.given_up)]
@@ -123,10 +129,13 @@ class Shard:
         journal, log = stem.with_suffix(".journal"), stem.with_suffix(".log")
         command = [
             *self.sup.command,
+            *[f"--epoll-impl={name}" for name in self.impls],
             f"--epoll-journal={journal}",
             f"--epoll-exclude={exclude}",
             f"--epoll-shard={self.index}/{self.count}",
         ]
+        if not self.checks:
+            command.append("--epoll-impl-tests-only")
         if self.sup.timeout:
             command.append(f"--epoll-test-timeout={self.sup.timeout:g}")
         with open(log, "wb") as out:
@@ -227,11 +236,17 @@ class Shard:
 
 
 class Supervisor:
-    """Runs *command* (a pytest command line) as *shards* supervised processes."""
+    """Runs *command* (a pytest command line) over *impls* as *shards* supervised processes.
+
+    With many implementations per process each process gets its own implementations (so
+    that each collects, and recollects after a crash, only its share of the tests); with few,
+    every process gets all of them and every *shards*-th test.
+    """
 
     def __init__(
         self,
         command: Sequence[str],
+        impls: Sequence[str],
         shards: int,
         timeout: float | None,
         tmp: Path,
@@ -250,7 +265,10 @@ class Supervisor:
         self.usage_error: str | None = None
         self.hangs: Counter[str] = Counter()
         self.given_up: set[str] = set()
-        self.shards = [Shard(self, i, shards) for i in range(shards)]
+        if len(impls) >= 4 * shards:
+            self.shards = [Shard(self, list(impls[i::shards]), 0, 1, i == 0) for i in range(shards)]
+        else:
+            self.shards = [Shard(self, list(impls), i, shards, True) for i in range(shards)]
         self.progress = Progress(sys.stderr)
 
     def add(self, row: dict[str, Any]) -> None:

@@ -238,6 +238,7 @@ def test_shards_and_exclusions_choose_the_tests(tmp_path: Path) -> None:
     implementations (``impl NAME``) of the exclude file, and journals each one it runs."""
     pytest_command = [
         *(sys.executable, "-m", "pytest", "conformance/test_epoll_ctl_errors.py", "-q"),
+        "conformance/test_catalogue.py",
         *("-p", "conformance.collect", "-p", "no:cacheprovider", "-p", "no:xdist"),
         *("-k", "EEXIST", "--epoll-impl=select", "--epoll-impl=pyepoll-libc"),
     ]
@@ -268,11 +269,13 @@ def test_shards_and_exclusions_choose_the_tests(tmp_path: Path) -> None:
     events = journal(f"--epoll-exclude={exclude}")
     assert rows(events) == everything[:1]
     assert [e["event"] for e in events][:3] == ["session", "collected", "start"]
+    no_checks = journal("-k", "EEXIST or stable_slugs", "--epoll-impl-tests-only")
+    assert rows(no_checks) == everything
     assert events[-1] == {"event": "finish", "status": 0}
 
 
 def test_an_implementation_that_keeps_hanging_is_left_out(tmp_path: Path) -> None:
-    supervisor = Supervisor([], 1, 1.0, tmp_path, tmp_path, {})
+    supervisor = Supervisor([], ["m:Hangs"], 1, 1.0, tmp_path, tmp_path, {})
     for _ in range(HANG_LIMIT - 1):
         supervisor.hung("m:Hangs")
     assert not supervisor.given_up
