@@ -2,18 +2,19 @@
 
 ``python -m conformance -n N`` runs the suite in N pytest processes (shards: a share of the
 implementations each, or with few implementations every N-th test each), all children of the
-runner, so that the runner sees how each one ended. Each journals
-its tests as it goes (:mod:`conformance.collect`). When one dies before it finished:
+runner, so that the runner sees how each one ended. Each journals its tests as it goes
+(:mod:`conformance.collect`). When one dies before it finished:
 
 * the test it was in (a ``start`` without a ``row``) fails with the cause: ``killed by
-  SIGUSR1`` (a negative exit status), ``no answer in 60 s`` (the watchdog fired: faulthandler's
+  SIGUSR1`` (a negative exit status), ``no answer in 90 s`` (the watchdog fired: faulthandler's
   ``Timeout`` header in the faults file), or ``the test process exited with status 3``, and
   where the main thread was (faulthandler's traceback);
 * the shard starts again, with every test already reported or blamed deselected.
 
 Each restart blames at least one test, so the run ends. An implementation that hangs
-:data:`HANG_LIMIT` times has its remaining tests left out (reported as not run), so that one
-implementation that hangs everywhere cannot hold the run for hours.
+:data:`HANG_LIMIT` times has its tests not yet run left out of the processes started from then
+on (reported as not run), so that one implementation that hangs everywhere cannot hold the run
+for hours.
 """
 
 from __future__ import annotations
