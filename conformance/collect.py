@@ -150,11 +150,19 @@ class Collector:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
-        result = yield
+        try:
+            result = yield
+        except BaseException as exc:
+            self._restore_signals(exc)
+            raise
+        self._restore_signals(None)
+        return result
+
+    def _restore_signals(self, teardown_error: BaseException | None) -> None:
+        """Put the signal state back; a failure of the test if it had to be."""
         found = sigstate.restore(self.baseline)
         if found:
-            raise AssertionError(f"the test {'; '.join(found)}")
-        return result
+            raise AssertionError(f"the test {'; '.join(found)}") from teardown_error
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
