@@ -11,10 +11,10 @@ runner, so that the runner sees how each one ended. Each journals its tests as i
   where the main thread was (faulthandler's traceback);
 * the shard starts again, with every test already reported or blamed deselected.
 
-Each restart blames at least one test, so the run ends. An implementation that hangs
-:data:`HANG_LIMIT` times has its tests not yet run left out of the processes started from then
-on (reported as not run), so that one implementation that hangs everywhere cannot hold the run
-for hours.
+Each restart blames at least one test, so the run ends. An implementation that hangs in
+:data:`LIMITS` ``["hung"]`` tests, or kills the process in ``["killed"]`` of them, has its tests
+not yet run left out of the processes started from then on (reported as not run), so that one
+implementation that hangs or crashes everywhere cannot hold the run for hours.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from typing import IO, Any
 from conformance.collect import EXCLUDE_IMPL, FAIL
 from conformance.sigstate import name as signal_name
 
-#: After this many hangs of one implementation, its tests not yet run are left out.
-HANG_LIMIT = 2
+#: After this many hangs (each costs the whole timeout) or deaths of the process (each costs
+#: a restart) in the tests of one implementation, its tests not yet run are left out.
+LIMITS = {"hung": 2, "killed": 10}
 _FRAME = re.compile(r'^\s+File "(.*)", line (\d+) in (\S+)')
 _STDLIB = tuple({sysconfig.get_path(p) for p in ("stdlib", "platstdlib")})
 _SITE = tuple({sysconfig.get_path(p) for p in ("purelib", "platlib")})
@@ -210,8 +211,8 @@ class Shard:
         if run.started:
             for event in run.started.values():
                 self.excluded.add(event["nodeid"])
-                if hung and event["impl"]:
-                    self.sup.hung(event["impl"])
+                if event["impl"]:
+                    self.sup.died(event["impl"], "hung" if hung else "killed")
                 self.sup.add(
                     {
                         "nodeid": event["nodeid"],
@@ -264,7 +265,7 @@ class Supervisor:
         self.outputs: list[str] = []
         self.notes: list[str] = []
         self.usage_error: str | None = None
-        self.hangs: Counter[str] = Counter()
+        self.deaths: Counter[tuple[str, str]] = Counter()
         self.given_up: set[str] = set()
         if len(impls) >= 4 * shards:
             self.shards = [Shard(self, list(impls[i::shards]), 0, 1, i == 0) for i in range(shards)]
@@ -275,12 +276,14 @@ class Supervisor:
     def add(self, row: dict[str, Any]) -> None:
         self.rows[row["nodeid"]] = row
 
-    def hung(self, impl: str) -> None:
-        self.hangs[impl] += 1
-        if self.hangs[impl] >= HANG_LIMIT and impl not in self.given_up:
+    def died(self, impl: str, how: str) -> None:
+        """A test of *impl* hung or killed the process (*how*: a key of :data:`LIMITS`)."""
+        self.deaths[impl, how] += 1
+        if self.deaths[impl, how] >= LIMITS[how] and impl not in self.given_up:
             self.given_up.add(impl)
             self.notes.append(
-                f"{impl}: hung in {HANG_LIMIT} tests; its tests not yet run were left out"
+                f"{impl}: {how} the test process in {LIMITS[how]} tests; "
+                "its tests not yet run were left out"
             )
 
     def run(self) -> None:

@@ -19,7 +19,7 @@ import pytest
 from conformance import proof
 from conformance.catalogue import CATALOGUE
 from conformance.runner import FAILED, OK, USAGE
-from conformance.supervise import HANG_LIMIT, Supervisor
+from conformance.supervise import LIMITS, Supervisor
 from conformance.violators import Violator
 
 CRASH = "conformance.violators.crash"
@@ -274,10 +274,13 @@ def test_shards_and_exclusions_choose_the_tests(tmp_path: Path) -> None:
     assert events[-1] == {"event": "finish", "status": 0}
 
 
-def test_an_implementation_that_keeps_hanging_is_left_out(tmp_path: Path) -> None:
-    supervisor = Supervisor([], ["m:Hangs"], 1, 1.0, tmp_path, tmp_path, {})
-    for _ in range(HANG_LIMIT - 1):
-        supervisor.hung("m:Hangs")
+@pytest.mark.parametrize("how", sorted(LIMITS))
+def test_an_implementation_that_keeps_dying_is_left_out(tmp_path: Path, how: str) -> None:
+    supervisor = Supervisor([], ["m:Dies"], 1, 1.0, tmp_path, tmp_path, {})
+    for _ in range(LIMITS[how] - 1):
+        supervisor.died("m:Dies", how)
     assert not supervisor.given_up
-    supervisor.hung("m:Hangs")
-    assert supervisor.given_up == {"m:Hangs"} and "m:Hangs: hung in" in supervisor.notes[0]
+    supervisor.died("m:Dies", how)
+    assert supervisor.given_up == {"m:Dies"}
+    (note,) = supervisor.notes
+    assert note.startswith(f"m:Dies: {how} the test process in {LIMITS[how]} tests;"), note
