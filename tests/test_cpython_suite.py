@@ -69,4 +69,4 @@ def test_cpython_test_selectors_passes_whole(on_pyepoll: None, backend: str) -> 
     result = run_cases(PyepollEpollSelectorTestCase, PyepollDefaultSelectorTestCase)
     with selectors.DefaultSelector() as sel:
         assert sel.backend is pyepoll.get_backend(backend)  # type: ignore[attr-defined]
-    assert result.testsRun >= 40
+    assert result.testsRun >= 38  # 3.9 has the fewest
