@@ -1,0 +1,71 @@
+"""Run a module and report what its epoll objects and event loops really sat on.
+
+    python -m pyepoll run -m tests.on_pyepoll MODULE [args...]
+
+The proof, from inside the program, that ``python -m pyepoll run`` switched it: every asyncio
+loop is classified when it starts running (``asyncio.events._set_running_loop``, which every
+loop calls through the module at each start on 3.9-3.13 and PyPy) by the poller under its
+selector, and every ``select.epoll(...)`` the program makes is counted with its type.  At exit
+one line goes to stderr::
+
+    on-pyepoll: loops pyepoll=N stock=N other=N select.epoll pyepoll=N stock=N
+
+"other" loops run on another selector (select, poll, a test's mock), which a program may
+choose; "stock" counts what sat on the standard library's select.epoll, which must be 0.
+"""
+
+from __future__ import annotations
+
+import asyncio.events
+import atexit
+import select
+import sys
+from collections import Counter
+from typing import Any
+
+import pyepoll
+from pyepoll.runner import run_module
+
+LOOPS: Counter[str] = Counter()
+EPOLLS: Counter[str] = Counter()
+
+
+def kind(poller: object) -> str:
+    if isinstance(poller, pyepoll.epoll):
+        return "pyepoll"
+    if type(poller).__module__ == "select" and type(poller).__name__ == "epoll":
+        return "stock"
+    return "other"
+
+
+def report() -> None:
+    loops = " ".join(f"{k}={LOOPS[k]}" for k in ("pyepoll", "stock", "other"))
+    epolls = " ".join(f"{k}={EPOLLS[k]}" for k in ("pyepoll", "stock"))
+    print(f"on-pyepoll: loops {loops} select.epoll {epolls}", file=sys.stderr, flush=True)
+
+
+def watch() -> None:
+    """Wrap the two ways in: asyncio's running-loop setter and select.epoll."""
+    set_running_loop = asyncio.events._set_running_loop
+
+    def classify_and_set(loop: Any) -> None:
+        if loop is not None:
+            LOOPS[kind(getattr(getattr(loop, "_selector", None), "_selector", None))] += 1
+        set_running_loop(loop)
+
+    asyncio.events._set_running_loop = classify_and_set
+    installed: Any = select.epoll
+
+    def counted_epoll(*args: Any, **kwargs: Any) -> Any:
+        poller = installed(*args, **kwargs)
+        EPOLLS[kind(poller)] += 1
+        return poller
+
+    counted_epoll.fromfd = installed.fromfd  # type: ignore[attr-defined]
+    select.epoll = counted_epoll  # type: ignore[misc,assignment]
+    atexit.register(report)
+
+
+if __name__ == "__main__":
+    watch()
+    run_module(sys.argv[1], sys.argv[2:])
