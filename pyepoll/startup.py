@@ -15,7 +15,6 @@ is a copy of an installed process.
 from __future__ import annotations
 
 import os
-import sys
 
 from .backends import BACKEND_NAMES
 from .install import install
@@ -25,6 +24,10 @@ __all__ = ["ENVIRONMENT_VARIABLE", "backend_from_environment", "install_from_env
 ENVIRONMENT_VARIABLE = "PYEPOLL_INSTALL"
 _ON = "1"
 _OFF = ("", "0")
+
+
+class _State:
+    done = False
 
 
 def backend_from_environment() -> tuple[bool, str | None]:
@@ -46,11 +49,18 @@ def install_from_environment() -> None:
 
     A value it does not know is reported on stderr and the process runs on the stock epoll:
     a start-up hook must not stop every Python process of the environment from starting.
+    Only the first call acts: virtualenv's site module can process site-packages (and so the
+    ``.pth`` line) twice.
     """
+    if _State.done:
+        return
+    _State.done = True
     try:
         asked, backend = backend_from_environment()
     except ValueError as exc:
-        print(f"pyepoll: {exc}; not installed", file=sys.stderr)
+        # Straight to fd 2: while site runs the .pth, a print to sys.stderr was seen to come
+        # out only at exit, and twice (CPython 3.11).
+        os.write(2, f"pyepoll: {exc}; not installed\n".encode(errors="replace"))
         return
     if asked:
         install(backend)
