@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio.events
 import atexit
+import re
 import select
 import sys
 from collections import Counter
@@ -42,6 +43,29 @@ def report() -> None:
     loops = " ".join(f"{k}={LOOPS[k]}" for k in ("pyepoll", "stock", "other"))
     epolls = " ".join(f"{k}={EPOLLS[k]}" for k in ("pyepoll", "stock"))
     print(f"on-pyepoll: loops {loops} select.epoll {epolls}", file=sys.stderr, flush=True)
+
+
+_REPORT = re.compile(
+    r"^on-pyepoll: loops pyepoll=(\d+) stock=(\d+) other=(\d+) "
+    r"select.epoll pyepoll=(\d+) stock=(\d+)$",
+    re.MULTILINE,
+)
+
+
+def parse_report(stderr: str) -> dict[str, int]:
+    """The counts of the report line in ``stderr`` (AssertionError, with stderr, if none)."""
+    found = _REPORT.search(stderr)
+    assert found is not None, stderr
+    names = ("loops", "stock_loops", "other_loops", "epolls", "stock_epolls")
+    return dict(zip(names, map(int, found.groups())))
+
+
+def assert_on_pyepoll(stderr: str) -> dict[str, int]:
+    """Nothing sat on the stock epoll and something sat on pyepoll; returns the counts."""
+    counts = parse_report(stderr)
+    assert (counts["stock_loops"], counts["stock_epolls"]) == (0, 0), stderr
+    assert counts["loops"] + counts["epolls"] > 0, stderr
+    return counts
 
 
 def watch() -> None:
