@@ -169,20 +169,40 @@ def test_help_exits_0() -> None:
 
 # -- PYEPOLL_INSTALL and the wheel's .pth ---------------------------------------------------
 
-#: Where this interpreter's site module looks for .pth files.
-SITE_DIRS = [*site.getsitepackages(), site.getusersitepackages()]
-PTH = next(
-    (
-        Path(d) / "pyepoll-ctypes.pth"
-        for d in SITE_DIRS
-        if (Path(d) / "pyepoll-ctypes.pth").exists()
-    ),
-    None,
-)
+
+def installed_pth() -> Path | None:
+    """The .pth file next to an installed pyepoll (as a fresh interpreter outside this
+    checkout finds it); None when pyepoll is only in the checkout.  An installed pyepoll
+    without the file fails: the wheel must ship it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYEPOLL_INSTALL")}
+    found = subprocess.run(
+        [sys.executable, "-c", "import pyepoll; print(pyepoll.__file__)"],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if found.returncode != 0:
+        return None
+    pth = Path(found.stdout.strip()).parent.parent / "pyepoll-ctypes.pth"
+    assert pth.exists(), f"pyepoll is installed in {pth.parent} without pyepoll-ctypes.pth"
+    return pth
+
+
+PTH = installed_pth()
 needs_wheel = pytest.mark.skipif(
     PTH is None,
-    reason="pyepoll is not installed from its wheel here: no pyepoll-ctypes.pth in site-packages",
+    reason="pyepoll runs from a checkout here, not from its wheel: no pyepoll-ctypes.pth",
 )
+
+
+@needs_wheel
+def test_the_wheel_puts_the_hook_where_site_runs_it() -> None:
+    assert PTH is not None
+    assert str(PTH.parent) in [*site.getsitepackages(), site.getusersitepackages()]
+    assert "PYEPOLL_INSTALL" in PTH.read_text()
+
 
 CHILD = """\
 import select, sys
