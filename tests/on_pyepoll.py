@@ -6,9 +6,10 @@ The proof, from inside the program, that ``python -m pyepoll run`` switched it: 
 loop is classified when it starts running (``asyncio.events._set_running_loop``, which every
 loop calls through the module at each start on 3.9-3.13 and PyPy) by the poller under its
 selector, and every ``select.epoll(...)`` the program makes is counted with its type.  At exit
-one line goes to stderr::
+two lines go to stderr::
 
     on-pyepoll: loops pyepoll=N stock=N other=N select.epoll pyepoll=N stock=N
+    on-pyepoll: other loops' selectors {'SelectSelector': N, 'MagicMock': N, ...}
 
 "other" loops run on another selector (select, poll, a test's mock), which a program may
 choose; "stock" counts what sat on the standard library's select.epoll, which must be 0.
@@ -29,6 +30,8 @@ from pyepoll.runner import run_module
 
 LOOPS: Counter[str] = Counter()
 EPOLLS: Counter[str] = Counter()
+#: The "other" loops by the type of their selector (``NoneType``: a loop without one).
+OTHER: Counter[str] = Counter()
 
 
 def kind(poller: object) -> str:
@@ -42,7 +45,8 @@ def kind(poller: object) -> str:
 def report() -> None:
     loops = " ".join(f"{k}={LOOPS[k]}" for k in ("pyepoll", "stock", "other"))
     epolls = " ".join(f"{k}={EPOLLS[k]}" for k in ("pyepoll", "stock"))
-    print(f"on-pyepoll: loops {loops} select.epoll {epolls}", file=sys.stderr, flush=True)
+    print(f"on-pyepoll: loops {loops} select.epoll {epolls}", file=sys.stderr)
+    print(f"on-pyepoll: other loops' selectors {dict(OTHER)}", file=sys.stderr, flush=True)
 
 
 _REPORT = re.compile(
@@ -74,7 +78,11 @@ def watch() -> None:
 
     def classify_and_set(loop: Any) -> None:
         if loop is not None:
-            LOOPS[kind(getattr(getattr(loop, "_selector", None), "_selector", None))] += 1
+            selector = getattr(loop, "_selector", None)
+            found = kind(getattr(selector, "_selector", None))
+            LOOPS[found] += 1
+            if found == "other":
+                OTHER[type(selector).__name__] += 1
         set_running_loop(loop)
 
     asyncio.events._set_running_loop = classify_and_set
