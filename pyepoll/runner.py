@@ -54,9 +54,11 @@ def run_path(path: str, args: list[str]) -> None:
         with open(filename, "rb") as file:
             source = file.read()
     except OSError as exc:
-        # The interpreter's own message and status for a script it cannot open.
-        print(f"{sys.executable}: can't open file {filename!r}: [Errno {exc.errno}] "
-              f"{exc.strerror}", file=sys.stderr)  # fmt: skip
+        # The interpreter's own message and status for a script it cannot open (PyPy's
+        # leaves the file name unquoted).
+        shown = filename if sys.implementation.name == "pypy" else repr(filename)
+        print(f"{sys.executable}: can't open file {shown}: [Errno {exc.errno}] {exc.strerror}",
+              file=sys.stderr)  # fmt: skip
         raise SystemExit(2) from None
     if not safe_path:
         sys.path[0] = os.path.dirname(os.path.realpath(filename))
