@@ -90,9 +90,10 @@ def install(backend: BackendLike = None) -> None:
     """From now on, ``select.epoll``, ``selectors.EpollSelector``,
     ``selectors.DefaultSelector`` and every new asyncio event loop use pyepoll.
 
-    ``backend``: the backend the new objects call the kernel through (``None``: the default,
-    ``PYEPOLL_BACKEND``, resolved once here).  Calling it again with the same backend does
-    nothing; with another backend, it switches to that one.  :func:`uninstall` undoes it.
+    ``backend``: the backend the new objects call the kernel through (``None``: the default
+    backend, ``PYEPOLL_BACKEND`` or :func:`~pyepoll.set_default_backend`, as each is made).
+    Calling it again with the same backend does nothing; with another backend, it switches
+    to that one.  :func:`uninstall` undoes it.
     Raises ValueError for an unknown backend, changing nothing.
     """
     # None stays None (objects follow the default backend); a name is checked now.
@@ -119,13 +120,9 @@ def install(backend: BackendLike = None) -> None:
 def uninstall() -> None:
     """Put back what :func:`install` replaced, exactly as it was; nothing if not installed."""
     saved = _State.saved
-    if saved is None:
-        return
-    _replace(select, "epoll", saved.select_epoll)
-    _replace(saved.epoll_selector, "_selector_cls", saved.stock_selector_cls)
-    _replace(selectors, "EpollSelector", saved.epoll_selector)
-    _replace(selectors, "DefaultSelector", saved.default_selector)
-    _State.saved = _State.backend = None
+    if saved is not None:
+        stock, default = saved.epoll_selector, saved.default_selector
+        _put_back((None, None, stock, saved.select_epoll, saved.stock_selector_cls, stock, default))
 
 
 def _replace(owner: object, name: str, value: Any) -> None:
@@ -144,14 +141,32 @@ def is_installed() -> bool:
 
 @contextlib.contextmanager
 def installed(backend: BackendLike = None) -> Iterator[None]:
-    """``with pyepoll.installed():`` :func:`install` for the block, then put back what was
-    there before it, even if pyepoll was already installed (with whichever backend)."""
-    previous = (_State.backend,) if is_installed() else None
+    """``with pyepoll.installed():`` :func:`install` for the block, then put back exactly what
+    was there before it (the stock objects, or an outer install with its own backend)."""
+    before = _current()
     install(backend)
     try:
         yield
     finally:
-        if previous is None:
-            uninstall()
-        else:
-            install(previous[0])
+        _put_back(before)
+
+
+def _current() -> tuple[Any, ...]:
+    stock: Any = _State.saved.epoll_selector if _State.saved else selectors.EpollSelector
+    return (
+        _State.saved,
+        _State.backend,
+        stock,
+        getattr(select, "epoll", _MISSING),
+        stock.__dict__.get("_selector_cls", _MISSING),
+        selectors.EpollSelector,
+        selectors.DefaultSelector,
+    )
+
+
+def _put_back(state: tuple[Any, ...]) -> None:
+    _State.saved, _State.backend, stock, poller, stock_cls, selector, default = state
+    _replace(select, "epoll", poller)
+    _replace(stock, "_selector_cls", stock_cls)
+    _replace(selectors, "EpollSelector", selector)
+    _replace(selectors, "DefaultSelector", default)

@@ -41,7 +41,9 @@ def run_module(name: str, args: list[str]) -> None:
 def run_path(path: str, args: list[str]) -> None:
     """``python path args...``; raises SystemExit with the program's exit status."""
     sys.argv = [path, *args]
-    safe_path = getattr(sys.flags, "safe_path", False)  # -P, 3.11+: no sys.path[0] at all
+    # -P (3.11+) and -I: the interpreter puts neither the script's directory nor the current
+    # one on sys.path, so there is no sys.path[0] of ours to replace.
+    safe_path = getattr(sys.flags, "safe_path", False) or bool(sys.flags.isolated)
     if os.path.isdir(path) or zipfile.is_zipfile(path):
         # A directory or zip with __main__.py: the interpreter puts it first on sys.path and
         # runs its __main__ module through runpy, argv[0] untouched.

@@ -140,8 +140,14 @@ def test_installed_puts_back_what_was_there_before_the_block() -> None:
     patched: Any = select  # its epoll is pyepoll's inside the block
     with pyepoll.installed():
         assert patched.epoll is pyepoll.epoll
+        outer = stdlib_state()
         with pyepoll.installed("syscall"), patched.epoll() as inner:
             assert inner.backend is get_backend("syscall")
-        with patched.epoll() as outer:
-            assert type(outer) is pyepoll.epoll
+        assert stdlib_state() == outer
+        assert pyepoll.is_installed()
     assert stdlib_state() == ORIGINAL
+    pyepoll.install("libc")
+    outer = stdlib_state()
+    with pyepoll.installed():
+        pass
+    assert stdlib_state() == outer

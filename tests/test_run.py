@@ -228,6 +228,16 @@ def test_pyepoll_install_variable_switches_a_new_process(
 
 
 @needs_wheel
+@pytest.mark.parametrize("flag", ["-I", "-P"] if sys.version_info >= (3, 11) else ["-I"])
+def test_isolated_and_safe_path_starts_add_no_directory(programs: Path, flag: str) -> None:
+    # pyepoll must come from site-packages here: -I ignores PYTHONPATH.
+    direct = probe(python(flag, "sub/probe.py", cwd=programs))
+    ran = probe(python(flag, "-m", "pyepoll", "run", "sub/probe.py", cwd=programs))
+    assert ran["path0"] == direct["path0"] != str(programs / "sub")
+    assert ran["argv"] == direct["argv"]
+
+
+@needs_wheel
 def test_without_the_variable_the_hook_imports_nothing(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYEPOLL_INSTALL"}
     result = python("-c", CHILD, cwd=tmp_path, env=env)
