@@ -13,6 +13,9 @@ Layers, each its own module:
 * :mod:`pyepoll.selectors`, :mod:`pyepoll.asyncio` — ``EpollSelector`` and an asyncio event
   loop on it (``import pyepoll.asyncio``; it is not imported here, to keep asyncio out of
   programs that do not use it).
+* :mod:`pyepoll.install` — :func:`install` / :func:`uninstall` / :func:`installed`: switch
+  ``select``, ``selectors`` and asyncio's default loop to pyepoll for the whole program
+  (``python -m pyepoll run`` does it before a program's first line).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .calls import (
 from .epollobject import epoll
 from .fdinfo import Interest, interest_list
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
+from .install import install, installed, is_installed, uninstall
 from .params import EpollParams, epoll_get_params, epoll_set_params
 from .selectors import EpollSelector
 
@@ -96,6 +100,10 @@ __all__ = [
     "epoll_wait",
     "epoll_wait_raw",
     "get_backend",
+    "install",
+    "installed",
     "interest_list",
+    "is_installed",
     "set_default_backend",
+    "uninstall",
 ]
