@@ -64,6 +64,14 @@ def best_of(trial: Callable[[], float], bound: float) -> list[float]:
     return seen
 
 
+def within(bound: float, trial: Callable[[], float], what: str) -> None:
+    """Assert that *trial* (which returns a duration) comes in under *bound* at least once in
+    several tries (:func:`best_of`); *what* names the duration in the failure message."""
+    seen = best_of(trial, bound)
+    shown = ", ".join(f"{t * 1e6:.0f}" for t in seen[:5])
+    assert seen[0] <= bound, f"{what} never took {bound * 1e6:.0f} µs or less ({shown} µs...)"
+
+
 def not_sleeping(own_cost: float) -> float:
     """A bound on a call that must not sleep, from *own_cost*, the best time of the
     implementation's own calls that cannot sleep (an epoll_ctl pair, say).

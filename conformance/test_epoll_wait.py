@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
 
 import pytest
 
@@ -29,27 +28,15 @@ def test_at_most_maxevents(ep: Instance, res: Resources, maxevents: int) -> None
 
 
 def own_cost(ep: Instance, res: Resources) -> float:
-    """The best time of calls of *ep*'s implementation that cannot sleep: registering a
-    readable pipe, a zero-timeout wait reporting it, unregistering it."""
-    r, w = res.pipe()
-    os.write(w, b"x")
+    """The best time of calls of *ep*'s implementation that cannot sleep: registering a pipe
+    and unregistering it (not a wait: the wait is what is being measured)."""
+    r, _ = res.pipe()
 
     def calls() -> None:
         ep.register(r, F.EPOLLIN)
-        ep.poll(0)
         ep.unregister(r)
 
     return bounds.quickest(calls)
-
-
-def promptly(bound: float, trial: Callable[[], float]) -> None:
-    """*trial* (a wait ended by an event; it returns the seconds from the event to the end)
-    comes in under *bound* at least once in several tries."""
-    seen = bounds.best_of(trial, bound)
-    assert seen[0] <= bound, (
-        f"the wait never ended within {bound * 1e6:.0f} µs of the event"
-        f" (took {', '.join(f'{t * 1e6:.0f}' for t in seen[:5])} µs...)"
-    )
 
 
 @clause("epoll_wait.unblock_on_event")
@@ -64,7 +51,7 @@ def test_event_ends_the_wait(ep: Instance, res: Resources) -> None:
         os.read(r, 1)
         return took
 
-    promptly(bound, trial)
+    bounds.within(bound, trial, "the time from the event to the end of the wait")
 
 
 @clause("epoll_wait.timeout")
@@ -101,11 +88,7 @@ def test_zero_returns_at_once(ep: Instance, res: Resources) -> None:
         assert got == []
         return sw.elapsed
 
-    seen = bounds.best_of(trial, bound)
-    assert seen[0] <= bound, (
-        f"poll(0) with nothing ready never returned within {bound * 1e6:.0f} µs"
-        f" (took {', '.join(f'{t * 1e6:.0f}' for t in seen[:5])} µs...)"
-    )
+    bounds.within(bound, trial, "poll(0) with nothing ready")
 
 
 @clause("epoll_wait.data")
@@ -158,7 +141,7 @@ def test_fd_added_by_another_thread_ends_the_wait(ep: Instance, res: Resources) 
         ep.unregister(r)
         return took
 
-    promptly(bound, trial)
+    bounds.within(bound, trial, "the time from the event to the end of the wait")
 
 
 @clause("epoll_wait.notes.empty_interest_list")
