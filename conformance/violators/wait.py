@@ -165,11 +165,11 @@ class FiniteInfinity(Wrapped):
 
 @violates("epoll_wait.timeout.zero")
 class ZeroWaitsASecond(Wrapped):
-    """A timeout of 0 waits up to a second for an event."""
+    """A timeout of 0 waits up to 50 ms for an event."""
 
     class Instance(WrappedInstance):
         def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            return self.inner.poll(timeout_ms or 1000, maxevents)
+            return self.inner.poll(timeout_ms or 50, maxevents)
 
 
 @violates("epoll_wait.data")
