@@ -164,7 +164,7 @@ class FiniteInfinity(Wrapped):
 
 
 @violates("epoll_wait.timeout.zero")
-class ZeroWaitsASecond(Wrapped):
+class ZeroTimeoutWaits(Wrapped):
     """A timeout of 0 waits up to 50 ms for an event."""
 
     class Instance(WrappedInstance):
