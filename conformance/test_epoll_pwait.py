@@ -225,8 +225,9 @@ def test_pwait2_kernel_gets_nanoseconds(impl: Adapter, res: Resources) -> None:
     epfd, (r, w) = res.raw_epoll(impl), res.pipe()
     impl.raw.epoll_ctl(epfd, F.EPOLL_CTL_ADD, r, F.EPOLLIN)
     # A timeout no coarser unit can carry, read where the kernel took it from while the
-    # thread sleeps; a helper then ends the wait with an event.
-    asked = 1_500_000_123
+    # thread sleeps; a helper then ends the wait with an event (long before the timeout: it
+    # acts once it sees the thread asleep, and looks for at most half as long).
+    asked = WAIT_MS * 1_000_000 + 123
     for _ in range(3):
         got = timeout_received(lambda: impl.raw.epoll_pwait2(epfd, 1, asked, None), w)
         os.read(r, 1)
