@@ -17,6 +17,10 @@ it, never passed:
 ``interest-list`` ``Instance.interest_list()``, the implementation's own view of the interest
                 list as (fd, events, data) triples; checked against /proc/self/fdinfo.
 
+An instance of a select.epoll-like object is polled in every argument form users write, in
+turn (0 and 0.0; no timeout, None, -1 and -1.0; int and float seconds; maxevents left out, -1
+or a count): see :class:`_SelectLikeInstance`.
+
 Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall``.
 Anything else is named ``module:attribute``: either an :class:`Adapter` (instance or subclass),
 or a callable with select.epoll's constructor signature, adapted like ``select``.
@@ -138,10 +142,11 @@ class _SelectLikeInstance:
     ``poll(timeout_ms, maxevents)`` is turned into each of the argument forms users pass, in
     turn: the *n*-th poll of an instance (from 0) writes the timeout as form ``n`` of
     :func:`timeout_forms` and maxevents as form ``n // len(timeout forms)`` of
-    :func:`maxevents_forms`, cyclically. So an instance's first ``poll(0)`` is ``poll(0)``
-    (the int that an implementation's fast path may pick out), its second ``poll(0.0, -1)``,
-    the first blocking one ``poll()``, and a test polling a few times reaches every form. The
-    rotation is per instance, so a test's calls are the same whatever ran before it.
+    :func:`maxevents_forms`, cyclically. So an instance's polls with timeout 0 and the default
+    maxevents are ``poll(0)`` (the int an implementation's fast path may pick out), then
+    ``poll(0.0)``, ``poll(0, -1)``, ``poll(0.0, -1)``; its first blocking one is ``poll()``;
+    a test polling a few times reaches every form. The rotation is per instance, so a test's
+    calls are the same whatever ran before it (and whichever worker runs it).
     """
 
     def __init__(self, obj: Any, with_data: bool) -> None:
