@@ -31,6 +31,8 @@ TRIES = 20
 BUDGET = 2.0
 #: A sleep too short for any timer: it shows what the least sleep costs here.
 _TINY_SLEEP = 1e-6
+#: How far one reading of the clock the durations are measured with may be off.
+CLOCK_RESOLUTION = time.get_clock_info("monotonic").resolution
 
 
 def elapsed(action: Callable[[], object]) -> float:
@@ -78,10 +80,11 @@ def not_sleeping(own_cost: float) -> float:
 
     Four times *own_cost* covers the work a wait does beyond those calls (a buffer to fill, a
     list to build); on top of it, less than the shortest sleep: a call that waited for any
-    timer at all, even one of a single nanosecond, takes at least that. A wait of one
-    millisecond (the resolution of epoll_wait's timeout) is well above the bound.
+    timer at all, even one of a single nanosecond, takes at least that; and the error of the
+    two clock readings a duration is made of. A wait of one millisecond (the resolution of
+    epoll_wait's timeout) is well above the bound.
     """
-    return 4 * own_cost + shortest_sleep()
+    return 4 * own_cost + shortest_sleep() + 2 * CLOCK_RESOLUTION
 
 
 def wake_latency(wait: Callable[[], T], wake: Callable[[], object]) -> tuple[T, float]:
