@@ -227,13 +227,13 @@ class ReportsRequestedEvents(Wrapped):
 
 @violates("epoll_wait.return_count")
 class OneShort(Wrapped):
-    """Of several ready fds that maxevents has room for, one is left out of the count."""
+    """Of three or more ready fds that maxevents has room for, one is left out of the count."""
 
     class Instance(WrappedInstance):
         def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
             got = self.inner.poll(timeout_ms, maxevents)
             room = maxevents if maxevents > 0 else len(got) + 1
-            return got[:-1] if 1 < len(got) < room else got
+            return got[:-1] if 2 < len(got) < room else got
 
 
 @violates("epoll_wait.notes.add_while_waiting")
