@@ -28,6 +28,8 @@ from .calls import (
     epoll_ctl,
     epoll_pwait,
     epoll_pwait2,
+    epoll_pwait2_raw,
+    epoll_pwait_raw,
     epoll_wait,
     epoll_wait_raw,
 )
@@ -96,6 +98,8 @@ __all__ = [
     "epoll_get_params",
     "epoll_pwait",
     "epoll_pwait2",
+    "epoll_pwait2_raw",
+    "epoll_pwait_raw",
     "epoll_set_params",
     "epoll_wait",
     "epoll_wait_raw",
