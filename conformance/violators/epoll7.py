@@ -23,6 +23,7 @@ from typing import Callable, cast
 from conformance import adapters
 from conformance import flags as F
 from conformance.adapters import Events
+from conformance.kobjects import is_open
 from conformance.violators import violates
 from conformance.violators._base import Wrapped, WrappedInstance
 
@@ -33,14 +34,6 @@ _EXCLUSIVE_ALLOWED = F.EPOLLIN | F.EPOLLOUT | F.EPOLLWAKEUP | F.EPOLLET | F.EPOL
 def _oserror(code: int) -> OSError:
     """The OSError (subclass) the kernel's *code* becomes in Python."""
     return OSError(code, os.strerror(code))
-
-
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
 
 
 def _is_epoll(fd: int) -> bool:
@@ -147,7 +140,7 @@ SplitsEvents = _rewrites_events(
 HidesClosedNumbers = _rewrites_events(
     "HidesClosedNumbers",
     "Events reported under an fd number that is no longer open are dropped.",
-    lambda key, events: [(key, events)] if _is_open(key) else [],
+    lambda key, events: [(key, events)] if is_open(key) else [],
     "epoll.pitfall.dup",
     "epoll.qa.Q6",
 )
