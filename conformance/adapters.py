@@ -16,6 +16,10 @@ it, never passed:
 ``busy-poll``   the EPIOCSPARAMS / EPIOCGPARAMS ioctls.
 ``interest-list`` ``Instance.interest_list()``, the implementation's own view of the interest
                 list as (fd, events, data) triples; checked against /proc/self/fdinfo.
+``pyapi``       :attr:`Adapter.pyapi`, the select.epoll-shaped class itself (``sizehint`` and
+                ``flags``, ``fromfd``, timeouts in seconds or None, the default event mask,
+                ``close``, ``closed``, the context manager), for the ``python.*`` clauses about
+                what the Python API adds to the calls.
 
 Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall``.
 Anything else is named ``module:attribute``: either an :class:`Adapter` (instance or subclass),
@@ -34,8 +38,9 @@ from typing import Any, Callable, Protocol
 FROMFD, DATA, RAW, RAW_ADDRESS = "fromfd", "data", "raw", "raw-address"
 PWAIT, PWAIT2, BUSY_POLL = "pwait", "pwait2", "busy-poll"
 INTEREST_LIST = "interest-list"
+PYAPI = "pyapi"
 ALL_CAPABILITIES = frozenset(
-    {FROMFD, DATA, RAW, RAW_ADDRESS, PWAIT, PWAIT2, BUSY_POLL, INTEREST_LIST}
+    {FROMFD, DATA, RAW, RAW_ADDRESS, PWAIT, PWAIT2, BUSY_POLL, INTEREST_LIST, PYAPI}
 )
 
 Events = list[tuple[int, int]]
@@ -105,6 +110,12 @@ class Adapter:
         """The C-semantics calls (capability ``raw``)."""
         raise NotImplementedError
 
+    @property
+    def pyapi(self) -> Any:
+        """The select.epoll-shaped class (capability ``pyapi``): ``pyapi(sizehint, flags)``
+        makes an object with select.epoll's whole Python API, ``pyapi.fromfd(fd)`` wraps one."""
+        raise NotImplementedError
+
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
@@ -160,7 +171,11 @@ class SelectLikeAdapter(Adapter):
             f"{getattr(factory, '__qualname__', factory)!s}"
         )
         self._factory: Any = factory
-        self.capabilities = frozenset({FROMFD} if hasattr(factory, "fromfd") else ())
+        self.capabilities = frozenset({FROMFD, PYAPI} if hasattr(factory, "fromfd") else {PYAPI})
+
+    @property
+    def pyapi(self) -> Any:
+        return self._factory
 
     def create(self) -> Instance:
         return _SelectLikeInstance(self._factory(), self.has(DATA))
@@ -245,8 +260,10 @@ class PyepollAdapter(SelectLikeAdapter):
         pyepoll: Any = importlib.import_module("pyepoll")
         cls = pyepoll.epoll
 
-        def factory() -> Any:
-            return cls(backend=backend)
+        def factory(*args: Any, **kwargs: Any) -> Any:
+            return cls(*args, backend=backend, **kwargs)
+
+        factory.__module__ = "pyepoll"  # where its constants are (EPOLLIN, EPOLL_CLOEXEC...)
 
         factory.fromfd = lambda fd: cls.fromfd(fd, backend=backend)  # type: ignore[attr-defined]
         super().__init__(f"pyepoll-{backend}", factory, f"pyepoll.epoll(backend={backend!r})")

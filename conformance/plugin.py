@@ -4,6 +4,8 @@ Options (group ``epoll conformance``)::
 
     --epoll-impl NAME   implementation under test, repeatable: select, pyepoll-libc,
                         pyepoll-syscall or module:attribute (default: all built-ins)
+    --epoll-kind KIND   only the clauses of this kind, binding or kernel (the others are
+                        deselected; tests without a clause, the suite's self-checks, stay)
 
 Each test carries ``@pytest.mark.clause("epoll_ctl.EEXIST")``; the marker is checked against
 the catalogue at collection, the clause ID becomes a ``-k`` keyword (``-k epoll.qa``), and every
@@ -50,6 +52,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=HELP,
     )
+    group.addoption(
+        "--epoll-kind",
+        dest="epoll_kind",
+        choices=catalogue.KINDS,
+        default=None,
+        help="only clauses of this kind: binding (what the implementation does with arguments"
+        " and results) or kernel (kernel facts a pass-through inherits); default: both",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,7 +101,7 @@ def clause_of(item: pytest.Item) -> str | None:
     return None if marker is None else str(marker.args[0])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         clause_id = clause_of(item)
         if clause_id is None:
@@ -103,3 +113,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "impl" in callspec.params:
             item.user_properties.append(("epoll_impl", callspec.params["impl"].name))
+    kind = config.getoption("epoll_kind", None)
+    if kind is not None:
+        _keep_kind(config, items, kind)
+
+
+def _keep_kind(config: pytest.Config, items: list[pytest.Item], kind: str) -> None:
+    """Deselect the tests of clauses of another kind; with -k, a test runs only if both keep it."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        clause_id = clause_of(item)
+        other = clause_id is not None and catalogue.get(clause_id).kind != kind
+        (dropped if other else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from conformance.adapters import Adapter
-from conformance.catalogue import Clause
+from conformance.catalogue import KINDS, Clause
 from conformance.collect import FAIL, IDEF, NA, PASS, SKIP
 
 #: The runner contract version (conformance/CONTRACT.md).
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 UNTESTABLE, NOT_RUN = "untestable", "not run"
 _RANK = {FAIL: 0, IDEF: 1, PASS: 2, SKIP: 3, NA: 4}
 _CELL = {
@@ -69,14 +69,17 @@ def failed(results: Results) -> bool:
 
 
 def table(results: Results, clauses: Sequence[Clause], impls: Sequence[str]) -> str:
-    """The clause x implementation matrix, then the failures with their messages."""
+    """The clause x implementation matrix (with each clause's kind), then the failures with
+    their messages."""
     width = max([len("clause")] + [len(c.id) for c in clauses]) + 2
+    kind = max(len(k) for k in KINDS) + 2
     cols = [max(len(name), 10) + 2 for name in impls]
-    lines = ["clause".ljust(width) + "".join(n.ljust(w) for n, w in zip(impls, cols)).rstrip()]
-    lines.append("-" * (width + sum(cols) - 2))
+    head = "clause".ljust(width) + "kind".ljust(kind)
+    lines = [(head + "".join(n.ljust(w) for n, w in zip(impls, cols))).rstrip()]
+    lines.append("-" * (width + kind + sum(cols) - 2))
     for clause in clauses:
         cells = [_CELL[outcome(results, clause, impl)].ljust(w) for impl, w in zip(impls, cols)]
-        lines.append((clause.id.ljust(width) + "".join(cells)).rstrip())
+        lines.append((clause.id.ljust(width) + clause.kind.ljust(kind) + "".join(cells)).rstrip())
     lines.append("")
     for impl, counts in summary(results, clauses, impls).items():
         shown = ", ".join(
@@ -99,8 +102,14 @@ def table(results: Results, clauses: Sequence[Clause], impls: Sequence[str]) -> 
 
 
 def to_json(
-    results: Results, clauses: Sequence[Clause], adapters: Sequence[Adapter], errors: Sequence[str]
+    results: Results,
+    clauses: Sequence[Clause],
+    adapters: Sequence[Adapter],
+    errors: Sequence[str],
+    proof: Any = None,
 ) -> str:
+    """The whole report as one JSON object; with ``--prove``, *proof* (a
+    :class:`conformance.proof.Proof`) adds its ``proof`` section."""
     impls = [a.name for a in adapters]
     document = {
         "contract": CONTRACT_VERSION,
@@ -111,8 +120,13 @@ def to_json(
         "clauses": [c.as_dict() for c in clauses],
         "results": {c.id: {impl: _json_cell(results, c, impl) for impl in impls} for c in clauses},
         "summary": summary(results, clauses, impls),
+        "summary_by_kind": {
+            kind: summary(results, [c for c in clauses if c.kind == kind], impls) for kind in KINDS
+        },
         "errors": list(errors),
     }
+    if proof is not None:
+        document["proof"] = proof.as_dict()
     return json.dumps(document, indent=2) + "\n"
 
 

@@ -43,10 +43,13 @@ def require_kernel(version: tuple[int, ...] | None) -> None:
         pytest.skip(f"needs Linux {'.'.join(map(str, version))}, running {have}")
 
 
-def implementation_defined(observed: object, linux: object, what: str) -> None:
-    """Report the difference, not a failure, when *observed* differs from Linux's *linux*."""
+def implementation_defined(
+    observed: object, linux: object, what: str, reference: str = "Linux"
+) -> None:
+    """Report the difference, not a failure, when *observed* differs from Linux's *linux* (or
+    from what another *reference*, such as CPython, does)."""
     if observed != linux:
-        pytest.skip(f"{IMPLEMENTATION_DEFINED}{what}: observed {observed!r}, Linux {linux!r}")
+        pytest.skip(f"{IMPLEMENTATION_DEFINED}{what}: observed {observed!r}, {reference} {linux!r}")
 
 
 def errno_name(code: int | None) -> str:

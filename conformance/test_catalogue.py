@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import conformance
-from conformance.catalogue import CATALOGUE, MAN_PAGES
+from conformance.catalogue import CATALOGUE, KINDS, MAN_PAGES, Clause
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)+$")
 PAGES = {
@@ -71,6 +71,14 @@ def test_no_test_names_an_unknown_or_untestable_clause() -> None:
     assert not untestable, f"tests name clauses marked untestable: {untestable}"
 
 
+def test_every_clause_has_a_kind() -> None:
+    assert {c.kind for c in CATALOGUE.values()} == set(KINDS)
+    # The python.* pages are about the Python API: nothing there is the kernel's doing.
+    assert all(c.kind == "binding" for c in CATALOGUE.values() if c.id.startswith("python."))
+    with pytest.raises(ValueError, match="kind"):
+        Clause("x.y", "page", "section", "quote")
+
+
 def test_untestable_clauses_give_a_reason() -> None:
     assert all(c.untestable.strip() for c in CATALOGUE.values() if c.untestable is not None)
 
@@ -105,3 +113,36 @@ def test_quotes_are_verbatim(page: str) -> None:
         if c.page == page and not c.kernel_behaviour and " ".join(c.quote.split()) not in text
     ]
     assert not wrong, f"quotes not found verbatim in {page}: {wrong}"
+
+
+def test_docstring_quotes_are_verbatim() -> None:
+    """The python.* quotes taken from select.epoll's docstrings and text signatures are there,
+    word for word (on CPython, whose docstrings they were taken from)."""
+    import platform
+    import select
+
+    from conformance.catalogue import python
+
+    if platform.python_implementation() != "CPython":
+        pytest.skip("the quotes are from CPython's docstrings; this is not CPython")
+    parts = [select.epoll]
+    parts += [getattr(select.epoll, name) for name in dir(select.epoll) if not name.startswith("_")]
+    text = " ".join(
+        " ".join(f"{p.__doc__ or ''} {getattr(p, '__text_signature__', '') or ''}".split())
+        for p in parts
+    )
+    quoted = [c for c in python.CLAUSES if c.source == python.DOCSTRINGS]
+    assert quoted
+    wrong = [c.id for c in quoted if " ".join(c.quote.split()) not in text]
+    assert not wrong, f"quotes not found in select.epoll's docstrings: {wrong}"
+
+
+def test_every_python_clause_has_a_violator() -> None:
+    """Each clause of select.epoll's own contract names at least one wrong implementation
+    (conformance/violators/python.py) that it must fail."""
+    from conformance.violators import registry
+
+    broken = {c for v in registry().values() for c in v.clauses if c.startswith("python.")}
+    python_clauses = {c.id for c in CATALOGUE.values() if c.id.startswith("python.")}
+    assert python_clauses - broken == set()
+    assert broken - python_clauses == set(), "violators name clauses that do not exist"

@@ -7,17 +7,11 @@ deliberately broken subclass of :class:`pyepoll.epoll`.
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import pyepoll
-
-
-class Entry(NamedTuple):
-    """One interest-list entry, as compared: fd, events, data."""
-
-    fd: int
-    events: int
-    data: int
+from tests.kernel import Registration as Entry
+from tests.kernel import interest_entries
 
 
 class BindingUnderTest:
@@ -43,5 +37,6 @@ class BindingUnderTest:
 
 
 def kernel_interest(epfd: int) -> list[Entry]:
-    """The interest list of any epoll fd, read from /proc/self/fdinfo (proc(5))."""
-    return [Entry(i.fd, i.events, i.data) for i in pyepoll.interest_list(epfd)]
+    """The interest list of any epoll fd, read from /proc/self/fdinfo (proc(5)) by the suites'
+    own parser, not by pyepoll's, which is under test."""
+    return interest_entries(epfd)

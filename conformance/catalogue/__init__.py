@@ -7,6 +7,13 @@ Kernel-behaviour clauses state, in our words, what the kernel does where the pag
 stale, with the kernel version it was seen on. A clause that cannot be tested safely keeps its
 place here with the reason (``untestable``); a clause whose details may differ between two correct
 implementations is marked ``impl_defined``.
+
+Every clause has a *kind*. ``binding``: the sentence constrains what an implementation does with
+the arguments and results it passes between Python and the kernel (argument conversion, timeouts,
+buffers, data words, which errno surfaces as which exception) or something the Python API itself
+adds (the ``python.*`` pages). ``kernel``: a fact of the kernel, which any implementation that
+passes the calls through unchanged inherits; these are what an emulator or sandbox (qemu-user,
+gVisor, WSL) must get right. The kind is written out in every clause, never defaulted.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from dataclasses import dataclass
 MAN_PAGES = "Linux man-pages 6.03"
 #: The kernel the kernel-behaviour clauses were observed on.
 KERNEL_SEEN = "Linux 6.18"
+#: The two kinds of clause (see the module docstring).
+BINDING, KERNEL = "binding", "kernel"
+KINDS = (BINDING, KERNEL)
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,12 @@ class Clause:
     min_kernel: tuple[int, ...] | None = None
     untestable: str | None = None
     impl_defined: bool = False
+    #: "binding" or "kernel"; required (keyword), checked below.
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"clause {self.id!r}: kind must be one of {KINDS}, got {self.kind!r}")
 
     @property
     def testable(self) -> bool:
@@ -53,14 +69,15 @@ class Clause:
             "testable": self.testable,
             "untestable_reason": self.untestable,
             "implementation_defined": self.impl_defined,
+            "kind": self.kind,
         }
 
 
 def _load() -> dict[str, Clause]:
-    from conformance.catalogue import epoll7, epoll_create, epoll_ctl, epoll_wait, kernel
+    from conformance.catalogue import epoll7, epoll_create, epoll_ctl, epoll_wait, kernel, python
 
     table: dict[str, Clause] = {}
-    for module in (epoll_create, epoll_ctl, epoll_wait, epoll7, kernel):
+    for module in (epoll_create, epoll_ctl, epoll_wait, epoll7, kernel, python):
         for clause in module.CLAUSES:
             if clause.id in table:
                 raise ValueError(f"duplicate clause id {clause.id!r}")

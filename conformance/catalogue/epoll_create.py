@@ -14,12 +14,14 @@ CLAUSES: tuple[Clause, ...] = (
         "DESCRIPTION",
         "Since Linux 2.6.8, the size argument is ignored, but must be greater than zero;",
         min_kernel=(2, 6, 8),
+        kind="kernel",
     ),
     Clause(
         "epoll_create.returns_fd",
         PAGE,
         "DESCRIPTION",
         "epoll_create() returns a file descriptor referring to the new epoll instance.",
+        kind="kernel",
     ),
     Clause(
         "epoll_create.destroy_on_close",
@@ -27,6 +29,7 @@ CLAUSES: tuple[Clause, ...] = (
         "DESCRIPTION",
         "When all file descriptors referring to an epoll instance have been closed, the kernel"
         " destroys the instance and releases the associated resources for reuse.",
+        kind="kernel",
     ),
     Clause(
         "epoll_create1.flags_zero",
@@ -35,6 +38,7 @@ CLAUSES: tuple[Clause, ...] = (
         "If flags is 0, then, other than the fact that the obsolete size argument is dropped,"
         " epoll_create1() is the same as epoll_create().",
         min_kernel=(2, 6, 27),
+        kind="kernel",
     ),
     Clause(
         "epoll_create1.EPOLL_CLOEXEC",
@@ -42,14 +46,16 @@ CLAUSES: tuple[Clause, ...] = (
         "DESCRIPTION",
         "Set the close-on-exec (FD_CLOEXEC) flag on the new file descriptor.",
         min_kernel=(2, 6, 27),
+        kind="kernel",
     ),
-    Clause("epoll_create.EINVAL.size", PAGE, "ERRORS", "size is not positive."),
+    Clause("epoll_create.EINVAL.size", PAGE, "ERRORS", "size is not positive.", kind="kernel"),
     Clause(
         "epoll_create1.EINVAL.flags",
         PAGE,
         "ERRORS",
         "(epoll_create1()) Invalid value specified in flags.",
         min_kernel=(2, 6, 27),
+        kind="kernel",
     ),
     Clause(
         "epoll_create.EMFILE.max_user_instances",
@@ -59,12 +65,14 @@ CLAUSES: tuple[Clause, ...] = (
         " /proc/sys/fs/epoll/max_user_instances was encountered.",
         untestable="max_user_instances existed only in Linux 2.6.28 (removed in 2.6.29, per the"
         " source of epoll(7)); no such limit exists to encounter",
+        kind="kernel",
     ),
     Clause(
         "epoll_create.EMFILE",
         PAGE,
         "ERRORS",
         "The per-process limit on the number of open file descriptors has been reached.",
+        kind="kernel",
     ),
     Clause(
         "epoll_create.ENFILE",
@@ -72,6 +80,7 @@ CLAUSES: tuple[Clause, ...] = (
         "ERRORS",
         "The system-wide limit on the total number of open files has been reached.",
         untestable=_NOT_SAFE + " (fs.file-max)",
+        kind="kernel",
     ),
     Clause(
         "epoll_create.ENOMEM",
@@ -79,5 +88,6 @@ CLAUSES: tuple[Clause, ...] = (
         "ERRORS",
         "There was insufficient memory to create the kernel object.",
         untestable=_NOT_SAFE + " (kernel memory)",
+        kind="kernel",
     ),
 )

@@ -15,6 +15,7 @@ CLAUSES: tuple[Clause, ...] = (
         PAGE,
         DESC,
         "Add an entry to the interest list of the epoll file descriptor, epfd.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.MOD",
@@ -22,12 +23,14 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "Change the settings associated with fd in the interest list to the new settings"
         " specified in event.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.DEL",
         PAGE,
         DESC,
         "Remove (deregister) the target file descriptor fd from the interest list.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.DEL.null_event",
@@ -35,6 +38,7 @@ CLAUSES: tuple[Clause, ...] = (
         "DESCRIPTION, BUGS",
         "The event argument is ignored and can be NULL (but see BUGS below).",
         min_kernel=(2, 6, 9),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.data",
@@ -42,6 +46,7 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "The data member of the epoll_event structure specifies data that the kernel should save"
         " and then return (via epoll_wait(2)) when this file descriptor becomes ready.",
+        kind="binding",
     ),
     Clause(
         "epoll_ctl.input_flags_not_returned",
@@ -50,6 +55,7 @@ CLAUSES: tuple[Clause, ...] = (
         "The events member of the epoll_event structure is a bit mask composed by ORing together"
         " zero or more event types, returned by epoll_wait(2), and input flags, which affect its"
         " behaviour, but aren't returned.",
+        kind="kernel",
     ),
     # --- event types ------------------------------------------------------------------------
     Clause(
@@ -57,12 +63,14 @@ CLAUSES: tuple[Clause, ...] = (
         PAGE,
         DESC,
         "The associated file is available for read(2) operations.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLOUT",
         PAGE,
         DESC,
         "The associated file is available for write(2) operations.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLRDHUP",
@@ -70,12 +78,14 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "Stream socket peer closed connection, or shut down writing half of connection.",
         min_kernel=(2, 6, 17),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLPRI",
         PAGE,
         DESC,
         "There is an exceptional condition on the file descriptor.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLERR",
@@ -83,6 +93,7 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "This event is also reported for the write end of a pipe when the read end has been"
         " closed.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLERR.always",
@@ -90,6 +101,7 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "epoll_wait(2) will always report for this event; it is not necessary to set it in events"
         " when calling epoll_ctl().",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLHUP.always",
@@ -97,6 +109,7 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "epoll_wait(2) will always wait for this event; it is not necessary to set it in events"
         " when calling epoll_ctl().",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLHUP.data_first",
@@ -104,6 +117,7 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "Subsequent reads from the channel will return 0 (end of file) only after all outstanding"
         " data in the channel has been consumed.",
+        kind="kernel",
     ),
     # --- input flags ------------------------------------------------------------------------
     Clause(
@@ -112,6 +126,7 @@ CLAUSES: tuple[Clause, ...] = (
         DESC,
         "Requests edge-triggered notification for the associated file descriptor. The default"
         " behavior for epoll is level-triggered.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLONESHOT",
@@ -120,6 +135,7 @@ CLAUSES: tuple[Clause, ...] = (
         "the file descriptor is disabled in the interest list and no other events will be"
         " reported by the epoll interface.",
         min_kernel=(2, 6, 2),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLONESHOT.rearm",
@@ -128,6 +144,7 @@ CLAUSES: tuple[Clause, ...] = (
         "The user must call epoll_ctl() with EPOLL_CTL_MOD to rearm the file descriptor with a"
         " new event mask.",
         min_kernel=(2, 6, 2),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLWAKEUP",
@@ -137,6 +154,7 @@ CLAUSES: tuple[Clause, ...] = (
         " pending or being processed.",
         min_kernel=(3, 5),
         untestable="needs suspending the machine",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLEXCLUSIVE",
@@ -147,6 +165,7 @@ CLAUSES: tuple[Clause, ...] = (
         " an event with epoll_wait(2).",
         min_kernel=(4, 5),
         impl_defined=True,
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLEXCLUSIVE.mixed",
@@ -156,6 +175,7 @@ CLAUSES: tuple[Clause, ...] = (
         " and at least one of the epoll instances that did specify EPOLLEXCLUSIVE.",
         min_kernel=(4, 5),
         impl_defined=True,
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPOLLEXCLUSIVE.allowed",
@@ -164,24 +184,41 @@ CLAUSES: tuple[Clause, ...] = (
         "The following values may be specified in conjunction with EPOLLEXCLUSIVE: EPOLLIN,"
         " EPOLLOUT, EPOLLWAKEUP, and EPOLLET. EPOLLHUP and EPOLLERR can also be specified,",
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     # --- ERRORS -----------------------------------------------------------------------------
-    Clause("epoll_ctl.EBADF.epfd", PAGE, ERR, "epfd or fd is not a valid file descriptor."),
-    Clause("epoll_ctl.EBADF.fd", PAGE, ERR, "epfd or fd is not a valid file descriptor."),
+    Clause(
+        "epoll_ctl.EBADF.epfd",
+        PAGE,
+        ERR,
+        "epfd or fd is not a valid file descriptor.",
+        kind="kernel",
+    ),
+    Clause(
+        "epoll_ctl.EBADF.fd", PAGE, ERR, "epfd or fd is not a valid file descriptor.", kind="kernel"
+    ),
     Clause(
         "epoll_ctl.EEXIST",
         PAGE,
         ERR,
         "op was EPOLL_CTL_ADD, and the supplied file descriptor fd is already registered with"
         " this epoll instance.",
+        kind="kernel",
     ),
-    Clause("epoll_ctl.EINVAL.not_epoll", PAGE, ERR, "epfd is not an epoll file descriptor,"),
-    Clause("epoll_ctl.EINVAL.same_fd", PAGE, ERR, "fd is the same as epfd,"),
+    Clause(
+        "epoll_ctl.EINVAL.not_epoll",
+        PAGE,
+        ERR,
+        "epfd is not an epoll file descriptor,",
+        kind="kernel",
+    ),
+    Clause("epoll_ctl.EINVAL.same_fd", PAGE, ERR, "fd is the same as epfd,", kind="kernel"),
     Clause(
         "epoll_ctl.EINVAL.op",
         PAGE,
         ERR,
         "the requested operation op is not supported by this interface.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EINVAL.exclusive_events",
@@ -189,6 +226,7 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "An invalid event type was specified along with EPOLLEXCLUSIVE in events.",
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EINVAL.exclusive_mod",
@@ -196,6 +234,7 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "op was EPOLL_CTL_MOD and events included EPOLLEXCLUSIVE.",
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EINVAL.exclusive_registered",
@@ -204,6 +243,7 @@ CLAUSES: tuple[Clause, ...] = (
         "op was EPOLL_CTL_MOD and the EPOLLEXCLUSIVE flag has previously been applied to this"
         " epfd, fd pair.",
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EINVAL.exclusive_epoll",
@@ -211,6 +251,7 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "EPOLLEXCLUSIVE was specified in event and fd refers to an epoll instance.",
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.ELOOP.cycle",
@@ -218,24 +259,28 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "this EPOLL_CTL_ADD operation would result in a circular loop of epoll instances"
         " monitoring one another",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.ELOOP.depth",
         PAGE,
         ERR,
         "or a nesting depth of epoll instances greater than 5.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.ENOENT.mod",
         PAGE,
         ERR,
         "op was EPOLL_CTL_MOD or EPOLL_CTL_DEL, and fd is not registered with this epoll instance.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.ENOENT.del",
         PAGE,
         ERR,
         "op was EPOLL_CTL_MOD or EPOLL_CTL_DEL, and fd is not registered with this epoll instance.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.ENOMEM",
@@ -243,6 +288,7 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "There was insufficient memory to handle the requested op control operation.",
         untestable="needs exhausting kernel memory, which would disturb the whole machine",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.ENOSPC",
@@ -252,6 +298,7 @@ CLAUSES: tuple[Clause, ...] = (
         " to register (EPOLL_CTL_ADD) a new file descriptor on an epoll instance.",
         untestable="needs lowering the system-wide sysctl fs.epoll.max_user_watches (or"
         " registering millions of fds), which would disturb the whole machine",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPERM.regular_file",
@@ -259,6 +306,7 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "The target file fd does not support epoll. This error can occur if fd refers to, for"
         " example, a regular file or a directory.",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.EPERM.directory",
@@ -266,6 +314,7 @@ CLAUSES: tuple[Clause, ...] = (
         ERR,
         "The target file fd does not support epoll. This error can occur if fd refers to, for"
         " example, a regular file or a directory.",
+        kind="kernel",
     ),
     # --- NOTES and BUGS ---------------------------------------------------------------------
     Clause(
@@ -273,6 +322,7 @@ CLAUSES: tuple[Clause, ...] = (
         PAGE,
         "NOTES",
         "The epoll interface supports all file descriptors that support poll(2).",
+        kind="kernel",
     ),
     Clause(
         "epoll_ctl.bugs.EPOLLWAKEUP_ignored",
@@ -281,5 +331,6 @@ CLAUSES: tuple[Clause, ...] = (
         "If EPOLLWAKEUP is specified in flags, but the caller does not have the CAP_BLOCK_SUSPEND"
         " capability, then the EPOLLWAKEUP flag is silently ignored.",
         min_kernel=(3, 5),
+        kind="kernel",
     ),
 )

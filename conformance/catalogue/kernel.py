@@ -20,6 +20,7 @@ CLAUSES: tuple[Clause, ...] = (
         "EPOLL_CTL_ADD and EPOLL_CTL_MOD with a NULL event pointer fail with EFAULT (the event is"
         " copied from user memory before anything else is checked); EPOLL_CTL_DEL ignores it.",
         source=SEEN,
+        kind="kernel",
     ),
     Clause(
         "kernel.nesting_depth",
@@ -28,6 +29,7 @@ CLAUSES: tuple[Clause, ...] = (
         "A chain of 5 epoll instances (4 links) is accepted; the EPOLL_CTL_ADD that would make it"
         " 6 deep fails with ELOOP (seen on 6.18; kernels before 6.17 fail it with EINVAL).",
         source=SEEN,
+        kind="kernel",
     ),
     Clause(
         "kernel.exclusive_bits",
@@ -38,6 +40,7 @@ CLAUSES: tuple[Clause, ...] = (
         " EPOLLONESHOT, ...) fails with EINVAL.",
         source=SEEN,
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     Clause(
         "kernel.exclusive_del",
@@ -47,6 +50,7 @@ CLAUSES: tuple[Clause, ...] = (
         " EPOLL_CTL_DEL and then added again.",
         source=SEEN,
         min_kernel=(4, 5),
+        kind="kernel",
     ),
     Clause(
         "kernel.nested_propagation",
@@ -55,6 +59,7 @@ CLAUSES: tuple[Clause, ...] = (
         "An epoll instance inside another reports EPOLLIN to the outer one while it has events"
         " ready, through every level of nesting, and stops once they are consumed.",
         source=SEEN,
+        kind="kernel",
     ),
     Clause(
         "kernel.round_robin_order",
@@ -65,6 +70,7 @@ CLAUSES: tuple[Clause, ...] = (
         " through the ready fds in a fixed cyclic order.",
         source=SEEN,
         impl_defined=True,
+        kind="kernel",
     ),
     Clause(
         "kernel.dup_unremovable",
@@ -74,6 +80,7 @@ CLAUSES: tuple[Clause, ...] = (
         " EPOLL_CTL_DEL can remove the registration neither by the closed number (EBADF) nor by"
         " the duplicate's number (ENOENT); only closing every duplicate removes it.",
         source=SEEN,
+        kind="kernel",
     ),
     Clause(
         "kernel.err_hup_stored",
@@ -82,6 +89,7 @@ CLAUSES: tuple[Clause, ...] = (
         "EPOLL_CTL_ADD and EPOLL_CTL_MOD store EPOLLERR|EPOLLHUP in the registration's event"
         " mask whether or not they were asked for (visible in fdinfo).",
         source=SEEN,
+        kind="kernel",
     ),
     Clause(
         "kernel.fdinfo_format",
@@ -91,6 +99,7 @@ CLAUSES: tuple[Clause, ...] = (
         " data: %16llx  pos:%lli ino:%lx sdev:%x', after the generic pos/flags/mnt_id/ino lines.",
         source=SEEN,
         min_kernel=(3, 8),
+        kind="kernel",
     ),
     Clause(
         "kernel.busy_poll.roundtrip",
@@ -100,6 +109,7 @@ CLAUSES: tuple[Clause, ...] = (
         " EPIOCGPARAMS reads them back (all 0 on a new instance).",
         source=SEEN,
         min_kernel=(6, 9),
+        kind="kernel",
     ),
     Clause(
         "kernel.busy_poll.ENOTTY",
@@ -108,6 +118,7 @@ CLAUSES: tuple[Clause, ...] = (
         "The busy-poll ioctls on a file that is not an epoll instance fail with ENOTTY.",
         source=SEEN,
         min_kernel=(6, 9),
+        kind="kernel",
     ),
     Clause(
         "kernel.busy_poll.EINVAL",
@@ -117,6 +128,7 @@ CLAUSES: tuple[Clause, ...] = (
         " field is not zero.",
         source=SEEN,
         min_kernel=(6, 9),
+        kind="kernel",
     ),
     Clause(
         "kernel.pwait2.EINVAL_timeout",
@@ -126,5 +138,6 @@ CLAUSES: tuple[Clause, ...] = (
         " before waiting).",
         source=SEEN,
         min_kernel=(5, 11),
+        kind="kernel",
     ),
 )

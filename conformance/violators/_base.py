@@ -84,6 +84,12 @@ class Wrapped(Adapter):
         return self.Instance(self.inner.fromfd(fd), self)
 
     @property
+    def pyapi(self) -> Any:
+        """The wrapped implementation's select.epoll-shaped class (violators of the ``python.*``
+        clauses override this)."""
+        return self.inner.pyapi
+
+    @property
     def raw(self) -> RawApi:
         # The calls a violator does not override reach the wrapped RawApi through __getattr__.
         return cast(RawApi, self.Raw(self.inner.raw, self))
