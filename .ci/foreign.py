@@ -8,8 +8,9 @@ architecture into a private state directory inside the cache (the host's dpkg da
 apt lists are not touched, so neither ``dpkg --add-architecture`` nor apt's lock is needed),
 ``apt-get download`` fetches the interpreter and the shared libraries it needs, and
 ``dpkg -x`` unpacks them into ``<cache>/root``. The host's pip installs the pure-Python test
-dependencies (pyproject's ``test`` extra, wheels only) into ``<cache>/site``. pyepoll itself is
-the checkout, on PYTHONPATH.
+dependencies (pyproject's ``test`` extra, wheels only) into that interpreter's own
+``dist-packages``, where it finds them without PYTHONPATH (tests that start a child with a
+PYTHONPATH of their own still get them). pyepoll itself is the checkout, on PYTHONPATH.
 
 The interpreter runs through its own dynamic loader (i386, natively on an x86-64 kernel's
 32-bit compat layer: ``ld-linux.so.2 --library-path``) or under qemu-user (arm64:
@@ -44,7 +45,7 @@ from typing import NamedTuple
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 #: Bump when the layout of the cache changes, so that old caches are rebuilt.
-FORMAT = 1
+FORMAT = 2
 #: What the interpreter needs: the binary, its shared library part and the standard library.
 ROOTS = ("python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib")
 #: Dependencies that only dpkg's maintainer scripts or other programs use, not the interpreter:
@@ -52,6 +53,8 @@ ROOTS = ("python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib")
 #: those pull in (perl, dpkg, install-info).
 NOT_NEEDED = frozenset({"media-types", "mime-support", "mailcap", "readline-common"})
 PYTHON = "python3.11"
+#: Where Debian's site.py looks for packages, relative to the root (sys.prefix is root/usr).
+SITE = "usr/lib/python3/dist-packages"
 SKIPPED = "foreign: SKIPPED"
 
 
@@ -107,7 +110,8 @@ def check(cmd: list[str], **kwargs: object) -> str:
         cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False, **kwargs
     )  # type: ignore[call-overload]
     if done.returncode != 0:
-        raise SystemExit(f"foreign: {' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        output = done.stdout + done.stderr
+        raise SystemExit(f"foreign: {' '.join(cmd)} failed ({done.returncode}):\n{output}")
     out: str = done.stdout
     return out
 
@@ -157,9 +161,10 @@ class Apt:
             deps: list[str] = []
             for key in ("Pre-Depends", "Depends"):
                 for group in filter(None, fields.get(key, "").split(",")):
-                    names_in_group = [re.split(r"[ (:]", alt.strip())[0] for alt in group.split("|")]
-                    if not set(names_in_group) <= NOT_NEEDED:
-                        deps.append(names_in_group[0])
+                    # "libc6 (>= 2.34)", "media-types | mime-support", "python3:any"
+                    alternatives = [re.split(r"[ (:]", alt.strip())[0] for alt in group.split("|")]
+                    if not set(alternatives) <= NOT_NEEDED:
+                        deps.append(alternatives[0])
             result[fields["Package"]] = deps
         return result
 
@@ -218,7 +223,7 @@ def build(arch: Arch, refresh: bool = False) -> Path:
             return launcher
         log(f"building the {arch.debian} interpreter in {cache}")
         stamp.unlink(missing_ok=True)
-        for old in ("root", "site", "debs"):
+        for old in ("root", "debs"):
             shutil.rmtree(cache / old, ignore_errors=True)
         apt = Apt(arch, cache / "apt")
         apt.update()
@@ -229,7 +234,7 @@ def build(arch: Arch, refresh: bool = False) -> Path:
         shutil.rmtree(cache / "debs")
         launcher.write_text(launcher_script(arch, cache / "root"))
         launcher.chmod(0o755)
-        pip_install(arch, cache / "site")
+        pip_install(arch, cache / "root" / SITE)
         stamp.write_text(json.dumps(stamp_of(arch)))
     return launcher
 
@@ -253,7 +258,7 @@ def environment(arch: Arch) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONEXECUTABLE"):
         env.pop(name, None)
-    env["PYTHONPATH"] = os.pathsep.join([str(CHECKOUT), str(cache_dir(arch) / "site")])
+    env["PYTHONPATH"] = str(CHECKOUT)
     env["PYTHONNOUSERSITE"] = "1"
     return env
 
