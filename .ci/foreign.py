@@ -64,14 +64,24 @@ class Arch(NamedTuple):
     debian: str
     triplet: str
     platform: str
-    #: qemu-user's executable for it, or None where the host kernel runs it natively.
+    #: Its dynamic loader, relative to the root.
+    loader: str
+    #: ``uname -m`` of the kernels that run it natively.
+    native: tuple[str, ...]
+    #: qemu-user's executable for it elsewhere, or None where only a native kernel will do.
     qemu: str | None
 
 
 ARCHES = {
-    "i386": Arch("i386", "i386-linux-gnu", "manylinux2014_i686", None),
-    "arm64": Arch("arm64", "aarch64-linux-gnu", "manylinux2014_aarch64", "qemu-aarch64-static"),
-}
+    "i386": Arch(
+        "i386", "i386-linux-gnu", "manylinux2014_i686", "lib/ld-linux.so.2",
+        ("x86_64", "i686", "i386"), None,
+    ),
+    "arm64": Arch(
+        "arm64", "aarch64-linux-gnu", "manylinux2014_aarch64", "lib/ld-linux-aarch64.so.1",
+        ("aarch64",), "qemu-aarch64-static",
+    ),
+}  # fmt: skip
 ALIASES = {"aarch64": "arm64", "i686": "i386"}
 
 
@@ -186,13 +196,23 @@ class Apt:
         return sorted(into.glob("*.deb"))
 
 
+def emulator(arch: Arch) -> str | None:
+    """qemu-user's path where this kernel cannot run *arch* natively, else None."""
+    if os.uname().machine in arch.native:
+        return None
+    if arch.qemu is None:
+        raise Unavailable(f"{arch.debian} needs a kernel of {'/'.join(arch.native)}")
+    return tool(arch.qemu)
+
+
 def launcher_script(arch: Arch, root: Path) -> str:
     real = root / "usr" / "bin" / PYTHON
-    if arch.qemu is None:
+    qemu = emulator(arch)
+    if qemu is None:
         libs = f"{root}/lib/{arch.triplet}:{root}/usr/lib/{arch.triplet}"
-        run = f'"{root}/lib/ld-linux.so.2" --argv0 "$0" --library-path "{libs}" "{real}"'
+        run = f'"{root / arch.loader}" --argv0 "$0" --library-path "{libs}" "{real}"'
     else:
-        run = f'"{tool(arch.qemu)}" -L "{root}" -0 "$0" "{real}"'
+        run = f'"{qemu}" -L "{root}" -0 "$0" "{real}"'
     return f'#!/bin/sh\n# {arch.debian} {PYTHON}, made by pyepoll/.ci/foreign.py\nexec {run} "$@"\n'
 
 
@@ -211,8 +231,7 @@ def locked(directory: Path) -> Iterator[None]:
 
 def build(arch: Arch, refresh: bool = False) -> Path:
     """The launcher of *arch*'s interpreter, building the cache first where needed."""
-    if arch.qemu is not None:
-        tool(arch.qemu)
+    emulator(arch)
     for name in ("apt-get", "apt-cache", "dpkg"):
         tool(name)
     cache = cache_dir(arch)
@@ -253,7 +272,7 @@ def pip_install(arch: Arch, target: Path) -> None:
         )  # fmt: skip
 
 
-def environment(arch: Arch) -> dict[str, str]:
+def environment() -> dict[str, str]:
     """The environment the foreign interpreter runs the checkout in."""
     env = dict(os.environ)
     for name in ("PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONEXECUTABLE"):
@@ -280,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         print(launcher)
         return 0
     os.chdir(CHECKOUT)
-    os.execve(str(launcher), [str(launcher), *options.args], environment(arch))
+    os.execve(str(launcher), [str(launcher), *options.args], environment())
 
 
 if __name__ == "__main__":
