@@ -67,6 +67,7 @@ def _overflow_message(probe: float) -> str:
 def _overflow(probe: float, timeout: object) -> OverflowError:
     return OverflowError(_overflow_message(probe).format(value=timeout))
 
+
 def _index(value: Any) -> int:
     """``operator.index``, with the TypeError wording of this Python's argument parser."""
     if sys.version_info < (3, 10) and not isinstance(value, int):
