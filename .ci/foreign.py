@@ -45,13 +45,17 @@ from typing import NamedTuple
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 #: Bump when the layout of the cache changes, so that old caches are rebuilt.
-FORMAT = 2
-#: What the interpreter needs: the binary, its shared library part and the standard library.
-ROOTS = ("python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib")
+FORMAT = 3
+#: What the interpreter needs: the binary, its shared library part and the standard library;
+#: and CPython's own regression tests (tests/test_cpython_suite.py runs test_epoll on pyepoll).
+ROOTS = (
+    "python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib",
+    "libpython3.11-testsuite",
+)  # fmt: skip
 #: Dependencies that only dpkg's maintainer scripts or other programs use, not the interpreter:
 #: the MIME tables (mimetypes falls back to its built-in map), readline's inputrc, and what
-#: those pull in (perl, dpkg, install-info).
-NOT_NEEDED = frozenset({"media-types", "mime-support", "mailcap", "readline-common"})
+#: those pull in (perl, dpkg, install-info); net-tools, for a few network regression tests.
+NOT_NEEDED = frozenset({"media-types", "mime-support", "mailcap", "readline-common", "net-tools"})
 PYTHON = "python3.11"
 #: Where Debian's site.py looks for packages, relative to the root (sys.prefix is root/usr).
 SITE = "usr/lib/python3/dist-packages"
