@@ -8,11 +8,11 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 
 import pytest
 
 from conformance import flags as F
+from conformance import machine
 from conformance.adapters import INTEREST_LIST, Adapter, Instance
 from conformance.kobjects import Resources, fdinfo
 from conformance.support import assert_events, closed_behind_dup, ready
@@ -80,8 +80,11 @@ def test_fdinfo_lists_the_interest_list(impl: Adapter, ep: Instance, res: Resour
     assert [x.fd for x in fdinfo(ep.fileno())] == [w2]
 
 
-#: kcmp(2) system call numbers; KCMP_EPOLL_TFD is 7 (since Linux 4.13).
-_SYS_KCMP = {"x86_64": 312, "aarch64": 272, "i686": 349, "armv7l": 378}
+#: kcmp(2) system call numbers by the ABI this interpreter runs (the numbers it passes to
+#: syscall(2); under qemu-user, qemu translates them); KCMP_EPOLL_TFD is 7 (since Linux 4.13).
+_SYS_KCMP = {
+    "x86_64": 312, "i386": 349, "arm": 378, "aarch64": 272, "riscv64": 272, "loongarch64": 272,
+}  # fmt: skip
 _KCMP_EPOLL_TFD = 7
 
 
@@ -91,9 +94,9 @@ class _KcmpEpollSlot(ctypes.Structure):
 
 def _kcmp_epoll_tfd(fd: int, epfd: int, tfd: int) -> int:
     """0 when *fd*'s open file is the target registered as *tfd* in *epfd*; else the errno."""
-    number = _SYS_KCMP.get(platform.machine())
+    number = _SYS_KCMP.get(machine.ABI)
     if number is None:
-        pytest.skip(f"kcmp(2) number unknown for {platform.machine()}")
+        pytest.skip(f"kcmp(2) number unknown for {machine.ABI}")
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     slot = _KcmpEpollSlot(epfd, tfd, 0)

@@ -13,7 +13,6 @@ before the syscall).
 from __future__ import annotations
 
 import os
-import platform
 import signal
 import threading
 import time
@@ -23,6 +22,8 @@ from types import FrameType
 from typing import Callable, TypeVar
 
 import pytest
+
+from conformance import machine
 
 #: The least time a helper thread waits before acting (it also waits for the main thread to
 #: be asleep in a wait).
@@ -34,13 +35,21 @@ PROMPT = 5.0
 LOOK_LIMIT = 10.0
 
 #: The syscalls a thread sleeps in while it waits for readiness: epoll_wait (where the
-#: architecture has it), epoll_pwait, epoll_pwait2; and poll, ppoll, select, pselect6, for
-#: implementations built on those. Numbers from the kernel's syscall tables.
+#: architecture has it), epoll_pwait, epoll_pwait2; and poll, ppoll, select, pselect6 (and
+#: their 64-bit-time variants on 32-bit ABIs), for implementations built on those. Numbers
+#: from the kernel's syscall tables, by the ABI whose table /proc shows (conformance.machine).
+_GENERIC_WAITS = frozenset({22, 441, 73, 72})
 WAIT_SYSCALLS: dict[str, frozenset[int]] = {
     "x86_64": frozenset({232, 281, 441, 7, 271, 23, 270}),
-    "aarch64": frozenset({22, 441, 73, 72}),
+    "i386": frozenset({256, 319, 441, 168, 309, 414, 82, 142, 308, 413}),
+    "arm": frozenset({252, 346, 441, 168, 336, 414, 142, 335, 413}),
+    "aarch64": _GENERIC_WAITS,
+    "riscv64": _GENERIC_WAITS,
+    "loongarch64": _GENERIC_WAITS,
 }
-_WAITS = WAIT_SYSCALLS.get(platform.machine())
+_WAITS = WAIT_SYSCALLS.get(machine.PROC_ABI or "")
+#: Whether /proc shows which wait syscall a thread sleeps in, and its arguments.
+WAITS_VISIBLE = _WAITS is not None
 
 T = TypeVar("T")
 

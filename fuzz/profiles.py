@@ -4,6 +4,8 @@
   few seconds on a loaded 2-core machine. Used by tox and CI. (It replaces Hypothesis's
   built-in ``ci`` profile, which Hypothesis loads by itself when the CI variable is set; the
   settings that profile sets are kept.)
+* ``emulated``: ``ci`` with a quarter of its examples and shorter sequences, for an
+  interpreter under emulation (the aarch64 env runs under qemu-user, 10-30x slower).
 * ``dev``: the default amount of search, random, with the example database in
   ``.hypothesis/`` so a failure replays first on the next run.
 * ``nightly``: long random runs with longer sequences, database on.
@@ -28,6 +30,9 @@ settings.register_profile(
     database=None,
     print_blob=True,
     suppress_health_check=SLOW_OK,
+)
+settings.register_profile(
+    "emulated", settings.get_profile("ci"), max_examples=15, stateful_step_count=25
 )
 settings.register_profile(
     "dev",

@@ -8,10 +8,12 @@ the only place that knows how.  Everything here runs before any syscall.
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import operator
 import signal
 import sys
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,15 +37,35 @@ INT_MAX = 2**31 - 1
 INT_MIN = -(2**31)
 UINT64_MAX = 2**64 - 1
 _TIME_T_RANGE = range(-(2**63), 2**63)
-# CPython's messages for a timeout beyond its 64-bit nanosecond clock, which vary by version.
-_FLOAT_OVERFLOW = (
-    "timestamp out of range for platform time_t"
-    if sys.version_info >= (3, 11)
-    else "timestamp too large to convert to C _PyTime_t"
-)
-_INT_OVERFLOW = "timestamp too large to convert to C " + (
-    "PyTime_t" if sys.version_info >= (3, 13) else "_PyTime_t"
-)
+#: Timeouts that overflow the interpreter's 64-bit nanosecond clock: a float, and an int too
+#: large even for a C ``long long``.
+_FLOAT_PROBE = -1e300
+_INT_PROBE = -(2**70)
+
+
+@functools.cache
+def _overflow_message(probe: float) -> str:
+    """The message of the OverflowError this interpreter raises for a timeout of *probe*
+    seconds, with ``{value}`` where the interpreter quotes the value.
+
+    The wording differs between CPython versions and even patch releases (3.11.2 says
+    "timestamp too large to convert to C _PyTime_t" for a float, 3.11.7 "timestamp out of
+    range for platform time_t"), so it is learned, once, from ``time.sleep``, which converts
+    its argument with the converter select.epoll.poll uses (``_PyTime_FromSecondsObject``
+    with ``_PyTime_ROUND_TIMEOUT``) before it refuses a negative length: the probe never
+    sleeps.  PyPy quotes the value; CPython does not.
+    """
+    try:
+        time.sleep(probe)
+    except OverflowError as exc:
+        return str(exc).replace(str(probe), "{value}")
+    except ValueError:  # converted without overflow, then refused as negative
+        pass
+    return "timestamp too large to convert to C _PyTime_t"
+
+
+def _overflow(probe: float, timeout: object) -> OverflowError:
+    return OverflowError(_overflow_message(probe).format(value=timeout))
 
 
 def _index(value: Any) -> int:
@@ -114,7 +136,7 @@ def seconds_to_ns(timeout: Any) -> int:
             raise ValueError("Invalid value NaN (not a number)")
         scaled = timeout * 1e9
         if not -(2.0**63) <= scaled < 2.0**63:
-            raise OverflowError(_FLOAT_OVERFLOW)
+            raise _overflow(_FLOAT_PROBE, timeout)
         return math.ceil(scaled) if scaled >= 0 else math.floor(scaled)
     try:
         seconds = operator.index(timeout)
@@ -122,7 +144,7 @@ def seconds_to_ns(timeout: Any) -> int:
         raise TypeError("timeout must be an integer or None") from None
     ns = seconds * 1_000_000_000
     if ns not in _TIME_T_RANGE:
-        raise OverflowError(_INT_OVERFLOW)
+        raise _overflow(_INT_PROBE, timeout)
     return ns
 
 

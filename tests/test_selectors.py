@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import platform
 import resource
 import select
 import selectors
@@ -39,9 +38,8 @@ FACTORIES: dict[str, Factory] = {"stdlib": selectors.EpollSelector}
 for _name in BACKEND_NAMES:
     FACTORIES[f"pyepoll-{_name}"] = functools.partial(EpollSelector, backend=_name)
 
-# epoll_wait(2) and epoll_pwait(2) numbers, whose 4th argument is the timeout in ms.
 #: Whether this machine shows which epoll wait a thread sleeps in (and its arguments).
-WAIT_SYSCALLS = platform.machine() in timing.WAIT_SYSCALLS
+WAIT_SYSCALLS = timing.WAITS_VISIBLE
 
 
 @pytest.fixture(params=sorted(FACTORIES))
