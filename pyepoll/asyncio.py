@@ -17,6 +17,16 @@ Every loop is a plain ``asyncio.SelectorEventLoop`` (on Linux, the Unix flavour 
 handlers and subprocess support): only the selector underneath changes, so every asyncio
 program runs unmodified.  Its self-pipe, signal wakeup fd, sockets, pipes and (3.12+)
 subprocess pidfds are all watched by a :class:`pyepoll.epoll`.
+
+Prefork servers: ``new_event_loop(exclusive_listeners=True)`` returns an
+:class:`ExclusiveListenersLoop`, whose servers (``create_server``, ``create_unix_server``)
+register their listening sockets with EPOLLEXCLUSIVE (epoll_ctl(2)), so that N processes
+serving one inherited listening socket are not all woken for every connection.  asyncio
+registers a listener in ``BaseSelectorEventLoop._start_serving`` through ``_add_reader`` (the
+same call on 3.9-3.13 and PyPy); the subclass lets that run unchanged and then re-adds the
+registration exclusively (:meth:`EpollSelector.make_exclusive`), so none of asyncio's logic is
+copied.  asyncio calls ``_start_serving`` again after accept() ran out of fds (EMFILE), and the
+re-registration follows it there too.
 """
 
 from __future__ import annotations
@@ -30,18 +40,38 @@ from typing import Any, TypeVar
 from .backends import BackendLike
 from .selectors import EpollSelector
 
-__all__ = ["EventLoopPolicy", "new_event_loop", "run"]
+__all__ = ["EventLoopPolicy", "ExclusiveListenersLoop", "new_event_loop", "run"]
 
 _T = TypeVar("_T")
 
 
-def new_event_loop(*, backend: BackendLike = None) -> asyncio.SelectorEventLoop:
-    """A new ``asyncio.SelectorEventLoop`` on an :class:`EpollSelector` using ``backend``.
+class ExclusiveListenersLoop(asyncio.SelectorEventLoop):
+    """A ``SelectorEventLoop`` on an :class:`EpollSelector` whose servers' listening sockets
+    are registered with EPOLLEXCLUSIVE (epoll_ctl(2)); see the module's docstring."""
+
+    _selector: EpollSelector
+
+    def __init__(self, selector: EpollSelector) -> None:
+        super().__init__(selector)
+
+    def _start_serving(self, protocol_factory: Any, sock: Any, *args: Any, **kwargs: Any) -> None:
+        # The signature differs between versions (3.11 added ssl_shutdown_timeout): pass it on.
+        super()._start_serving(protocol_factory, sock, *args, **kwargs)  # type: ignore[misc]
+        self._selector.make_exclusive(sock.fileno())
+
+
+def new_event_loop(
+    *, backend: BackendLike = None, exclusive_listeners: bool = False
+) -> asyncio.SelectorEventLoop:
+    """A new ``asyncio.SelectorEventLoop`` on an :class:`EpollSelector` using ``backend``;
+    with ``exclusive_listeners=True``, an :class:`ExclusiveListenersLoop`.
 
     The loop owns the selector: closing the loop closes the epoll fd.
     """
     selector = EpollSelector(backend=backend)
     try:
+        if exclusive_listeners:
+            return ExclusiveListenersLoop(selector)
         return asyncio.SelectorEventLoop(selector)
     except BaseException:
         # The loop's constructor opens its self-pipe after taking the selector; if that fails
