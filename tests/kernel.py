@@ -209,3 +209,14 @@ def until_asleep_in_epoll_wait(pid: int, tid: int, limit: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"thread {tid} of process {pid} never slept in epoll_wait")
         time.sleep(0.001)
+
+
+def voluntary_switches(pid: int) -> int:
+    """How many times the main thread of process ``pid`` has blocked (proc(5), /proc/<pid>/status:
+    voluntary_ctxt_switches). A worker asleep in epoll_wait adds one for every time it is woken
+    and sleeps again, whether or not its epoll_wait returned in between."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no voluntary_ctxt_switches in /proc/{pid}/status")
