@@ -30,34 +30,23 @@ import random
 import re
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from benchmarks import common
+from tests.example_process import start_example
 from tests.kernel import until_asleep_in_epoll_wait, voluntary_switches
 
-ROOT = Path(__file__).resolve().parent.parent
 MODES = {"without EPOLLEXCLUSIVE": "--no-exclusive", "with EPOLLEXCLUSIVE": "--exclusive"}
 METRICS = ("kernel_wakeups", "epoll_returns", "empty_accepts", "conns_per_s")
 
 
 def trial(workers: int, flag: str, duration: float) -> dict[str, float]:
     """One server run; the four metrics (per connection, and connections per second)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "examples.prefork_server", "--workers", str(workers), flag],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, port = start_example(["examples.prefork_server", "--workers", str(workers), flag])
     try:
         assert proc.stdout is not None
-        m = re.search(r":(\d+)$", proc.stdout.readline().strip())
-        assert m, "the server did not announce its port"
-        port = int(m[1])
         pids = [int(pid) for pid in proc.stdout.readline().split()[1:]]
         for pid in pids:
             until_asleep_in_epoll_wait(pid, pid)

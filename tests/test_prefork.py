@@ -14,16 +14,13 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.example_process import start_example
 from tests.kernel import until_asleep_in_epoll_wait, voluntary_switches
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 3
 #: Generous bound for anything that should take milliseconds (the machine is shared).
 PATIENCE = 60.0
@@ -33,18 +30,10 @@ class Prefork:
     """A running prefork server: its port, its workers' pids, a clean stop."""
 
     def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "examples.prefork_server", "--workers", str(WORKERS), *args],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        self.proc, self.port = start_example(
+            ["examples.prefork_server", "--workers", str(WORKERS), *args]
         )
         assert self.proc.stdout is not None
-        listening = self.proc.stdout.readline()
-        m = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", listening)
-        assert m, listening
-        self.port = int(m[1])
         workers = self.proc.stdout.readline().split()
         assert workers[0] == "workers:", workers
         self.pids = [int(pid) for pid in workers[1:]]
