@@ -51,8 +51,9 @@ class ExclusiveListenersLoop(asyncio.SelectorEventLoop):
 
     _selector: EpollSelector
 
-    def __init__(self, selector: EpollSelector) -> None:
-        super().__init__(selector)
+    def __init__(self, selector: EpollSelector | None = None) -> None:
+        # Only pyepoll's selector can register exclusively: no default selectors.DefaultSelector.
+        super().__init__(EpollSelector() if selector is None else selector)
 
     def _start_serving(self, protocol_factory: Any, sock: Any, *args: Any, **kwargs: Any) -> None:
         # The signature differs between versions (3.11 added ssl_shutdown_timeout): pass it on.
@@ -90,29 +91,42 @@ if sys.version_info < (3, 14):
         the default policy's.
         """
 
-        def __init__(self, *, backend: BackendLike = None) -> None:
+        def __init__(
+            self, *, backend: BackendLike = None, exclusive_listeners: bool = False
+        ) -> None:
             super().__init__()
             self._pyepoll_backend = backend
+            self._pyepoll_exclusive = exclusive_listeners
 
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
-            return new_event_loop(backend=self._pyepoll_backend)
+            return new_event_loop(
+                backend=self._pyepoll_backend, exclusive_listeners=self._pyepoll_exclusive
+            )
 
 
 def run(
-    main: Coroutine[Any, Any, _T], *, debug: bool | None = None, backend: BackendLike = None
+    main: Coroutine[Any, Any, _T],
+    *,
+    debug: bool | None = None,
+    backend: BackendLike = None,
+    exclusive_listeners: bool = False,
 ) -> _T:
-    """``asyncio.run(main)`` on a pyepoll loop: same semantics, return value and exceptions.
+    """``asyncio.run(main)`` on a pyepoll loop: same semantics, return value and exceptions;
+    ``exclusive_listeners`` as in :func:`new_event_loop`.
 
     On Python 3.9-3.11 this swaps the global event loop policy for the duration of the call,
     so another thread that looks up its (non-running) loop through the policy meanwhile will
     see this one; use :func:`new_event_loop` directly where that matters.
     """
     if sys.version_info >= (3, 12):
-        factory = functools.partial(new_event_loop, backend=backend)
+        factory = functools.partial(
+            new_event_loop, backend=backend, exclusive_listeners=exclusive_listeners
+        )
         return asyncio.run(main, debug=debug, loop_factory=factory)
     else:  # an else for mypy: EventLoopPolicy does not exist on 3.14+
         previous = asyncio.get_event_loop_policy()
-        asyncio.set_event_loop_policy(EventLoopPolicy(backend=backend))
+        policy = EventLoopPolicy(backend=backend, exclusive_listeners=exclusive_listeners)
+        asyncio.set_event_loop_policy(policy)
         try:
             return asyncio.run(main, debug=debug)
         finally:

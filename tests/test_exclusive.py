@@ -245,3 +245,14 @@ def test_asyncio_exclusive_listeners_serve_connections() -> None:
         assert loop.run_until_complete(main()) == b"ping\n"
     finally:
         loop.close()
+
+
+def test_asyncio_run_with_exclusive_listeners() -> None:
+    async def main() -> int:
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        async with server:
+            loop = asyncio.get_running_loop()
+            assert isinstance(loop, pyepoll.asyncio.ExclusiveListenersLoop)
+            return kernel_mask(loop._selector.fileno(), server.sockets[0].fileno())
+
+    assert pyepoll.asyncio.run(main(), exclusive_listeners=True) == IN | EXCLUSIVE
