@@ -42,7 +42,7 @@ What the inherited logic relies on (epoll(7), epoll_ctl(2), epoll_wait(2))
   raised by a signal handler propagates out of ``select``.
 
 Exclusive registration (pyepoll's one addition; epoll_ctl(2), EPOLLEXCLUSIVE)
----------------------------------------------------------------------------
+-----------------------------------------------------------------------------
 When N processes (or threads), each with its own epoll instance, watch one listening socket,
 every connection wakes all N waiters and N - 1 of them find accept() failing with EAGAIN: the
 thundering herd.  ``register(..., exclusive=True)`` adds the fd with EPOLLEXCLUSIVE, after which
