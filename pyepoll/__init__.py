@@ -60,7 +60,7 @@ EPOLL_CTL_ADD = CtlOp.EPOLL_CTL_ADD
 EPOLL_CTL_DEL = CtlOp.EPOLL_CTL_DEL
 EPOLL_CTL_MOD = CtlOp.EPOLL_CTL_MOD
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BACKEND_NAMES",
