@@ -44,7 +44,8 @@ What the inherited logic relies on (epoll(7), epoll_ctl(2), epoll_wait(2))
 Exclusive registration (pyepoll's one addition; epoll_ctl(2), EPOLLEXCLUSIVE)
 -----------------------------------------------------------------------------
 When N processes (or threads), each with its own epoll instance, watch one listening socket,
-every connection wakes all N waiters and N - 1 of them find accept() failing with EAGAIN: the
+every connection wakes all N waiters and N - 1 of them run for nothing (most are put back to
+sleep inside epoll_wait, which re-checks the socket; the others get EAGAIN from accept()): the
 thundering herd.  ``register(..., exclusive=True)`` adds the fd with EPOLLEXCLUSIVE, after which
 "one or more" of the epoll instances registered that way are woken per event (epoll_ctl(2)).
 The kernel's rules, and what the selector does with them:
@@ -55,12 +56,15 @@ The kernel's rules, and what the selector does with them:
   that OSError and, like the stdlib after any failed epoll_ctl, keeps no key.
 - EPOLL_CTL_MOD of an exclusive registration fails with EINVAL.  ``modify`` is part of the
   selector contract (asyncio calls it when a reader and a writer share an fd, and when one of
-  them is removed), so a ``modify`` that changes the events of an exclusive registration
+  them is removed), and the stdlib's ``modify`` answers a failed EPOLL_CTL_MOD by dropping
+  the key while the kernel keeps the registration; users expect ``modify`` to work on any
+  registered fd.  So a ``modify`` that changes the events of an exclusive registration
   *re-adds* it instead: EPOLL_CTL_DEL, then EPOLL_CTL_ADD with the new events and
   EPOLLEXCLUSIVE.  No readiness is lost in the gap: EPOLL_CTL_ADD polls the file at once and
-  queues it as ready if it is (epoll(7): a level- or edge-triggered registration added while
-  the file is ready is reported on the next wait).  An event that fires during the gap wakes
-  another exclusive waiter, if there is one, or is found by the ADD.  What changes is the
+  queues it as ready if it is (fs/eventpoll.c, ep_insert: a registration added while the
+  file is ready, level- or edge-triggered, is reported by the next wait, and a waiter is
+  woken for it).  An event that fires during the gap wakes another exclusive waiter, if there
+  is one, or is found by the ADD.  What changes is the
   order of the socket's wait queue: the re-added instance goes to its tail.  A ``modify``
   that changes only ``data`` makes no system call, as in the stdlib.
 """
