@@ -17,6 +17,16 @@ Every loop is a plain ``asyncio.SelectorEventLoop`` (on Linux, the Unix flavour 
 handlers and subprocess support): only the selector underneath changes, so every asyncio
 program runs unmodified.  Its self-pipe, signal wakeup fd, sockets, pipes and (3.12+)
 subprocess pidfds are all watched by a :class:`pyepoll.epoll`.
+
+Prefork servers: ``new_event_loop(exclusive_listeners=True)`` returns an
+:class:`ExclusiveListenersLoop`, whose servers (``create_server``, ``create_unix_server``)
+register their listening sockets with EPOLLEXCLUSIVE (epoll_ctl(2)), so that N processes
+serving one inherited listening socket are not all woken for every connection.  asyncio
+registers a listener in ``BaseSelectorEventLoop._start_serving`` through ``_add_reader`` (the
+same call on 3.9-3.13 and PyPy); the subclass lets that run unchanged and then re-adds the
+registration exclusively (:meth:`EpollSelector.make_exclusive`), so none of asyncio's logic is
+copied.  asyncio calls ``_start_serving`` again after accept() ran out of fds (EMFILE), and the
+re-registration follows it there too.
 """
 
 from __future__ import annotations
@@ -30,18 +40,39 @@ from typing import Any, TypeVar
 from .backends import BackendLike
 from .selectors import EpollSelector
 
-__all__ = ["EventLoopPolicy", "new_event_loop", "run"]
+__all__ = ["EventLoopPolicy", "ExclusiveListenersLoop", "new_event_loop", "run"]
 
 _T = TypeVar("_T")
 
 
-def new_event_loop(*, backend: BackendLike = None) -> asyncio.SelectorEventLoop:
-    """A new ``asyncio.SelectorEventLoop`` on an :class:`EpollSelector` using ``backend``.
+class ExclusiveListenersLoop(asyncio.SelectorEventLoop):
+    """A ``SelectorEventLoop`` on an :class:`EpollSelector` whose servers' listening sockets
+    are registered with EPOLLEXCLUSIVE (epoll_ctl(2)); see the module's docstring."""
+
+    _selector: EpollSelector
+
+    def __init__(self, selector: EpollSelector | None = None) -> None:
+        # Only pyepoll's selector can register exclusively: no default selectors.DefaultSelector.
+        super().__init__(EpollSelector() if selector is None else selector)
+
+    def _start_serving(self, protocol_factory: Any, sock: Any, *args: Any, **kwargs: Any) -> None:
+        # The signature differs between versions (3.11 added ssl_shutdown_timeout): pass it on.
+        super()._start_serving(protocol_factory, sock, *args, **kwargs)  # type: ignore[misc]
+        self._selector.make_exclusive(sock.fileno())
+
+
+def new_event_loop(
+    *, backend: BackendLike = None, exclusive_listeners: bool = False
+) -> asyncio.SelectorEventLoop:
+    """A new ``asyncio.SelectorEventLoop`` on an :class:`EpollSelector` using ``backend``;
+    with ``exclusive_listeners=True``, an :class:`ExclusiveListenersLoop`.
 
     The loop owns the selector: closing the loop closes the epoll fd.
     """
     selector = EpollSelector(backend=backend)
     try:
+        if exclusive_listeners:
+            return ExclusiveListenersLoop(selector)
         return asyncio.SelectorEventLoop(selector)
     except BaseException:
         # The loop's constructor opens its self-pipe after taking the selector; if that fails
@@ -60,29 +91,42 @@ if sys.version_info < (3, 14):
         the default policy's.
         """
 
-        def __init__(self, *, backend: BackendLike = None) -> None:
+        def __init__(
+            self, *, backend: BackendLike = None, exclusive_listeners: bool = False
+        ) -> None:
             super().__init__()
             self._pyepoll_backend = backend
+            self._pyepoll_exclusive = exclusive_listeners
 
         def new_event_loop(self) -> asyncio.AbstractEventLoop:
-            return new_event_loop(backend=self._pyepoll_backend)
+            return new_event_loop(
+                backend=self._pyepoll_backend, exclusive_listeners=self._pyepoll_exclusive
+            )
 
 
 def run(
-    main: Coroutine[Any, Any, _T], *, debug: bool | None = None, backend: BackendLike = None
+    main: Coroutine[Any, Any, _T],
+    *,
+    debug: bool | None = None,
+    backend: BackendLike = None,
+    exclusive_listeners: bool = False,
 ) -> _T:
-    """``asyncio.run(main)`` on a pyepoll loop: same semantics, return value and exceptions.
+    """``asyncio.run(main)`` on a pyepoll loop: same semantics, return value and exceptions;
+    ``exclusive_listeners`` as in :func:`new_event_loop`.
 
     On Python 3.9-3.11 this swaps the global event loop policy for the duration of the call,
     so another thread that looks up its (non-running) loop through the policy meanwhile will
     see this one; use :func:`new_event_loop` directly where that matters.
     """
     if sys.version_info >= (3, 12):
-        factory = functools.partial(new_event_loop, backend=backend)
+        factory = functools.partial(
+            new_event_loop, backend=backend, exclusive_listeners=exclusive_listeners
+        )
         return asyncio.run(main, debug=debug, loop_factory=factory)
     else:  # an else for mypy: EventLoopPolicy does not exist on 3.14+
         previous = asyncio.get_event_loop_policy()
-        asyncio.set_event_loop_policy(EventLoopPolicy(backend=backend))
+        policy = EventLoopPolicy(backend=backend, exclusive_listeners=exclusive_listeners)
+        asyncio.set_event_loop_policy(policy)
         try:
             return asyncio.run(main, debug=debug)
         finally:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import platform
 import re
 import socket
 import struct
+import time
 from typing import Callable, NamedTuple
 
 #: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
@@ -176,3 +178,45 @@ class KernelObjects:
         for s in self._sockets:
             s.close()
         self._sockets.clear()
+
+
+#: The syscalls a thread blocks in while it waits on an epoll fd: epoll_wait (where the
+#: architecture has it), epoll_pwait, epoll_pwait2 (numbers from the kernel's syscall tables).
+EPOLL_WAIT_SYSCALLS = {
+    "x86_64": frozenset({232, 281, 441}),
+    "aarch64": frozenset({22, 441}),
+    "i686": frozenset({256, 319, 441}),
+}.get(platform.machine(), frozenset())
+
+
+def asleep_in_epoll_wait(pid: int, tid: int) -> bool:
+    """Whether thread ``tid`` of process ``pid`` is blocked in an epoll wait syscall, read from
+    /proc/<pid>/task/<tid>/syscall (proc(5): the syscall number of a blocked thread, or
+    ``running``). A thread blocked there is on the epoll's wait queue (fs/eventpoll.c, ep_poll)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/syscall", encoding="ascii") as f:
+            first = f.read().split(maxsplit=1)
+    except OSError:
+        return False
+    return bool(first) and first[0].isdigit() and int(first[0]) in EPOLL_WAIT_SYSCALLS
+
+
+def until_asleep_in_epoll_wait(pid: int, tid: int, limit: float = 30.0) -> None:
+    """Return once :func:`asleep_in_epoll_wait`; AssertionError after ``limit`` seconds (a
+    generous bound for a loaded machine: the thread only has to reach its wait)."""
+    deadline = time.monotonic() + limit
+    while not asleep_in_epoll_wait(pid, tid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"thread {tid} of process {pid} never slept in epoll_wait")
+        time.sleep(0.001)
+
+
+def voluntary_switches(pid: int) -> int:
+    """How many times the main thread of process ``pid`` has blocked (proc(5), /proc/<pid>/status:
+    voluntary_ctxt_switches). A worker asleep in epoll_wait adds one for every time it is woken
+    and sleeps again, whether or not its epoll_wait returned in between."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no voluntary_ctxt_switches in /proc/{pid}/status")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.example_process import start_example
 from tests.on_pyepoll import assert_on_pyepoll
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,20 +58,7 @@ class Server:
     def __init__(self, name: str) -> None:
         args, self.counts_blocked_sends = SERVERS[name]
         self.switched = args[: len(RUN)] == RUN
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", *args, "--port", "0"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        match = re.fullmatch(r"listening on 127\.0\.0\.1:(\d+)\n", line)
-        if match is None:
-            self.kill()
-            raise AssertionError(f"{name}: no 'listening on' line: {line!r}")
-        self.port = int(match.group(1))
+        self.proc, self.port = start_example([*args, "--port", "0"])
         self.baseline = self.fd_count()
 
     def fd_count(self) -> int:
