@@ -11,6 +11,9 @@ so every round trip the kernel saw is counted) while ``perf`` watches it from ou
   i.e. the number of events each wait handed back;
 * /proc/<pid>/stat gives the server's user and system CPU time at both ends of the run.
 
+A second run with the server under cProfile counts the Python function calls per round trip
+(a count, independent of load) and the time spent inside Python functions per round trip.
+
 The counts per round trip do not depend on machine load, except through batching: a server that
 is slow to come back to epoll_wait finds more events ready there, so events per wait (and with
 it epoll_wait calls per round trip) moves with the relative speed of client and server. CPU time
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pstats
 import re
 import signal
 import subprocess
@@ -77,6 +81,17 @@ def wait_returns(data: Path) -> list[int]:
     return [n for n in (int(m.group(1), 16) for m in found) if n < 1 << 31]
 
 
+def run_client(port: int, pid: int, clients: int, duration: float) -> float:
+    """benchmarks.echo_client against one server, no warm-up; the round trips it completed."""
+    client = subprocess.run(
+        [sys.executable, "-m", "benchmarks.echo_client", "--clients", str(clients),
+         "--warmup", "0", "--duration", str(duration), "--port", str(port),
+         "--server-pid", str(pid)],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=duration + 120,
+    )  # fmt: skip
+    return float(json.loads(client.stdout.splitlines()[-1])[0]["all_round_trips"])
+
+
 def measure(name: str, clients: int, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     """One server process under perf for one client run; the costs per round trip."""
     events = ",".join(["raw_syscalls:sys_enter", *(f"syscalls:sys_enter_{c}" for c in CALLS)])
@@ -94,30 +109,43 @@ def measure(name: str, clients: int, args: argparse.Namespace, tmp: Path) -> dic
         )  # fmt: skip
         time.sleep(args.settle)  # perf attaches asynchronously; the server is idle meanwhile
         user0, sys0 = user_system(pid)
-        client = subprocess.run(
-            [sys.executable, "-m", "benchmarks.echo_client", "--clients", str(clients),
-             "--warmup", "0", "--duration", str(args.duration), "--port", str(port),
-             "--server-pid", str(pid)],
-            cwd=ROOT, capture_output=True, text=True, check=True,
-            timeout=args.duration + 120,
-        )  # fmt: skip
+        trips = run_client(port, pid, clients, args.duration)
         user1, sys1 = user_system(pid)
         for proc in (stat, record):
             proc.send_signal(signal.SIGINT)
         _, perf_err = stat.communicate(timeout=60)
         record.wait(timeout=60)
-    result = json.loads(client.stdout.splitlines()[-1])[0]
-    trips = float(result["all_round_trips"])
     counts = perf_stat_counts(perf_err)
     counts["epoll_wait"] = counts.get("epoll_wait", 0) + counts.pop("epoll_pwait", 0)
     counts["mmap+munmap"] = counts.pop("mmap", 0) + counts.pop("munmap", 0)
     returns = wait_returns(data)
     row = {c: counts.get(c, 0) / trips for c in COLUMNS}
     row["events/wait"] = sum(returns) / len(returns) if returns else float("nan")
-    row["user us"] = (user1 - user0) / trips * 1e6
-    row["system us"] = (sys1 - sys0) / trips * 1e6
+    row["user µs"] = (user1 - user0) / trips * 1e6
+    row["system µs"] = (sys1 - sys0) / trips * 1e6
     row["round trips"] = trips
     return row
+
+
+def profile(name: str, clients: int, duration: float, tmp: Path) -> tuple[int, float, float]:
+    """The server under cProfile (its main thread) for one client run (none if ``clients`` is
+    0): (round trips, Python function calls, seconds inside Python functions, builtins such as
+    recv() and epoll_wait excluded)."""
+    out = tmp / "profile.out"
+    with ExitStack() as stack:
+        env = {**os.environ, **MALLOC_ENV}
+        port, pid = start_server(name, stack, False, env, ["-m", "cProfile", "-o", str(out)])
+        trips = int(run_client(port, pid, clients, duration)) if clients else 0
+    stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    calls = sum(cc for cc, _, _, _, _ in stats.values())
+    # "~": builtins. pyepoll's poll() is Python, but the epoll_wait it makes through ctypes is
+    # not a builtin to the profiler, so its own time includes the blocking wait: left out too.
+    python = sum(
+        tt
+        for (path, _, func), (_, _, tt, _, _) in stats.items()
+        if path != "~" and not (path.endswith("epollobject.py") and func == "poll")
+    )
+    return trips, calls, python
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,38 +162,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = common.tagged("echo-costs", args.tag)
     say = common.Report(name)
     load = os.getloadavg()[0]
-    rows = []
+    keys = [*COLUMNS, "events/wait", "user µs", "system µs", "round trips"]
+    rows, profiled = [], []
     with tempfile.TemporaryDirectory() as tmp:
+        # What a server's start and stop cost under the profiler, subtracted below.
+        idle = {s: profile(s, 0, 0, Path(tmp)) for s in servers}
         for c in clients:
             for s in servers:
                 r = measure(s, c, args, Path(tmp))
-                rows.append(
-                    [
-                        s,
-                        c,
-                        *(
-                            r[k]
-                            for k in [
-                                *COLUMNS,
-                                "events/wait",
-                                "user us",
-                                "system us",
-                                "round trips",
-                            ]
-                        ),
-                    ]
-                )
+                rows.append([s, c, *(r[k] for k in keys)])
                 print(rows[-1], flush=True)
+                trips, calls, python = profile(s, c, args.duration, Path(tmp))
+                profiled.append([
+                    s, c, (calls - idle[s][1]) / trips, (python - idle[s][2]) / trips * 1e6,
+                    trips,
+                ])  # fmt: skip
+                print(profiled[-1], flush=True)
     say(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]},"
         f" load average {load:.1f} before and {os.getloadavg()[0]:.1f} after; one run of"
         f" {args.duration} s per server and C, 256-byte ping-pong, one message in flight\n"
     )
     say("system calls per round trip (perf stat, syscall tracepoints), events per epoll_wait")
-    say("(perf record of its return values), server CPU per round trip (/proc/pid/stat)\n")
-    say(common.table(
-        ["server", "C", *COLUMNS, "events/wait", "user µs", "system µs", "round trips"], rows
-    ))  # fmt: skip
+    say("(perf record of its return values), server CPU per round trip (/proc/pid/stat; the")
+    say("tracing adds to the system time)\n")
+    say(common.table(["server", "C", *keys], rows))
+    say("\nunder cProfile (main thread only: the threads server's echo threads are not seen),")
+    say("less the server's start and stop: Python function calls per round trip, and the time")
+    say("spent in Python functions themselves per round trip (builtins such as recv, send and")
+    say("epoll_wait left out, and pyepoll's poll(), whose own time includes the wait; the")
+    say("profiler inflates it, so compare servers with each other, not with the CPU above)\n")
+    say(common.table(["server", "C", "calls", "Python µs", "round trips"], profiled))
     print(f"tables: {say.save()}")
     return 0
 
