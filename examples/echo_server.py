@@ -143,7 +143,6 @@ class EchoServer:
         # Everything opened here is closed by self._resources, in reverse order, when
         # serve_forever() returns, or right away if a later step of __init__ fails.
         with contextlib.ExitStack() as stack:
-            stack.callback(self._view.release)
             self._ep = new_epoll(impl)
             stack.callback(self._ep.close)
             self._listener = stack.enter_context(serving.listen(port, backlog))
