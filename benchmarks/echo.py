@@ -266,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=256, help="message size in bytes")
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--duration", type=float, default=2.0, help="measured seconds per server")
-    p.add_argument("--slice", type=float, default=0.2, help="seconds per turn (see echo_client)")
+    p.add_argument("--slice", type=float, default=0.05, help="seconds per turn (see echo_client)")
     p.add_argument("--pin", action="store_true", help="server on CPU 0, client on CPU 1")
     p.add_argument("--depth", type=int, default=1, help="messages in flight per connection")
     p.add_argument("--malloc-default", action="store_true", help="servers without MALLOC_ENV")
@@ -303,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" {os.cpu_count()} CPUs, load average {load_before:.1f} before and"
         f" {os.getloadavg()[0]:.1f} after ({load_range[0]:.1f}-{load_range[1]:.1f} at the ends"
         f" of the runs); {args.repeat} repetitions of {args.duration} s"
-        f" (+{args.warmup} s warm-up), {args.size}-byte messages,"
+        f" (+{args.warmup} s warm-up) in {args.slice} s turns, {args.size}-byte messages,"
         f" {args.depth} in flight per connection; server malloc: "
         f"{'glibc defaults' if args.malloc_default else MALLOC_ENV}")  # fmt: skip
     n = args.repeat
