@@ -146,3 +146,13 @@ def test_every_python_clause_has_a_violator() -> None:
     python_clauses = {c.id for c in CATALOGUE.values() if c.id.startswith("python.")}
     assert python_clauses - broken == set()
     assert broken - python_clauses == set(), "violators name clauses that do not exist"
+
+
+def test_every_epoll7_clause_has_a_violator() -> None:
+    """Each testable clause of epoll(7) names at least one wrong implementation
+    (conformance/violators/epoll7.py) that it must fail."""
+    from conformance.violators import registry
+
+    named = {c for v in registry().values() for c in v.clauses}
+    page = {c.id for c in CATALOGUE.values() if c.page == "epoll(7)" and c.testable}
+    assert page - named == set()

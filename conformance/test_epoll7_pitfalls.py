@@ -1,4 +1,7 @@
-"""epoll(7): the pitfalls (dup, starvation, event cache) and NOTES (fdinfo, kcmp)."""
+"""epoll(7): the pitfalls (dup, event cache) and NOTES (fdinfo, kcmp).
+
+The starvation pitfall is advice to applications: untestable, see the catalogue.
+"""
 
 from __future__ import annotations
 
@@ -32,40 +35,33 @@ def test_del_before_dup_prevents_it(ep: Instance, res: Resources) -> None:
     res.fd(os.dup(r))
     res.close_fd(r)
     os.write(w, b"x")
+    # And a hang-up, which every registration reports whatever its mask: caught, an
+    # implementation that "removes" by EPOLL_CTL_MOD to an empty mask instead of deleting.
+    res.close_fd(w)
     assert_events(ep, {})
-
-
-@clause("epoll.pitfall.starvation")
-def test_edge_triggered_reports_new_events_for_ready_fds(ep: Instance, res: Resources) -> None:
-    # The remedy keeps its own ready list and ignores "subsequent events you receive for file
-    # descriptors that are already ready": edge-triggered epoll does deliver them.
-    (big, wbig), (small, wsmall) = res.pipe(), res.pipe()
-    ep.register(big, F.EPOLLIN | F.EPOLLET)
-    ep.register(small, F.EPOLLIN | F.EPOLLET)
-    os.write(wbig, b"x" * 60000)
-    os.write(wsmall, b"y")
-    assert_events(ep, {big: F.EPOLLIN, small: F.EPOLLIN})
-    os.read(big, 4096)  # one slice of the large fd, then turn to the others
-    os.read(small, 10)
-    assert_events(ep, {})
-    os.write(wbig, b"x")  # the large fd is still ready in the application's list
-    assert_events(ep, {big: F.EPOLLIN})
 
 
 @clause("epoll.pitfall.event_cache")
 def test_del_and_close_during_a_batch(ep: Instance, res: Resources) -> None:
+    # The cache of the pitfall is the application's batch; the remedy works only if nothing
+    # below the application keeps one: once EPOLL_CTL_DEL has returned, no event of the fd is
+    # delivered, not even one the kernel had already made ready. So the batch is cut short
+    # (maxevents 1) and the fd still pending is deleted and closed. Caught: an implementation
+    # that fetches more events than maxevents and hands the rest out at later calls.
     (r1, w1), (r2, w2) = res.pipe(), res.pipe()
     for r, w in ((r1, w1), (r2, w2)):
         ep.register(r, F.EPOLLIN)
         os.write(w, b"x")
-    assert sorted(ready(ep)) == sorted([r1, r2])
-    # Processing the batch, event for r1 causes r2 to be closed: DEL, then close.
-    ep.unregister(r2)
-    res.close_fd(r2)
-    reused, w3 = res.pipe()  # likely reuses the number r2
+    ((first, _),) = ep.poll(0, 1)
+    assert first in (r1, r2)
+    pending = r2 if first == r1 else r1
+    # Processing the event of `first` causes `pending` to be closed: DEL, then close.
+    ep.unregister(pending)
+    res.close_fd(pending)
+    reused, w3 = res.pipe()  # likely reuses the number of `pending`
     os.write(w3, b"x")
     got = ready(ep)
-    assert got == {r1: F.EPOLLIN}, f"{got}; r2={r2}, reused={reused}"
+    assert got == {first: F.EPOLLIN}, f"{got}; deleted {pending}, reused={reused}"
 
 
 @clause("epoll.notes.fdinfo")
@@ -120,9 +116,15 @@ def _kcmp_epoll_tfd(fd: int, epfd: int, tfd: int) -> int:
 
 @clause("epoll.notes.kcmp")
 def test_kcmp_finds_a_registered_fd(ep: Instance, res: Resources) -> None:
+    # kcmp(2) is the oracle; what the implementation answers for is that a registration made
+    # or removed through it is in (or gone from) the kernel instance its fileno() names as
+    # soon as the call returns. Caught: control operations deferred to the next wait, and a
+    # fileno() that is not the instance holding the registrations.
     (r, _), (other, _) = res.pipe(), res.pipe()
     ep.register(r, F.EPOLLIN)
+    assert _kcmp_epoll_tfd(r, ep.fileno(), r) == 0
     same_file = res.fd(os.dup(r))
-    assert _kcmp_epoll_tfd(same_file, ep.fileno(), r) == 0
+    assert _kcmp_epoll_tfd(same_file, ep.fileno(), r) == 0  # the target is the open file
     assert _kcmp_epoll_tfd(other, ep.fileno(), r) != 0  # a different file
-    assert _kcmp_epoll_tfd(other, ep.fileno(), other) == errno.ENOENT  # not registered
+    ep.unregister(r)
+    assert _kcmp_epoll_tfd(r, ep.fileno(), r) == errno.ENOENT

@@ -171,10 +171,15 @@ def test_hangup_then_data_then_eof(ep: Instance, res: Resources) -> None:
     ep.register(a.fileno(), F.EPOLLIN)
     b.send(b"last words")
     b.close()
+    # That the data comes before the end of file is the socket's; what the implementation
+    # answers for is reporting it: EPOLLIN together with EPOLLHUP while data is outstanding,
+    # and on after it is consumed (the end of file is itself a read that returns). Caught:
+    # an implementation that reports a hang-up without EPOLLIN, so that a caller never reads.
     events = ready(ep, 5000).get(a.fileno(), 0)
     assert events & F.EPOLLHUP and events & F.EPOLLIN, F.describe(events)
     assert a.recv(100) == b"last words"
-    assert a.recv(100) == b""
+    events = ready(ep).get(a.fileno(), 0)
+    assert events & F.EPOLLHUP and events & F.EPOLLIN, F.describe(events)
 
 
 @clause("epoll_ctl.EPOLLET")

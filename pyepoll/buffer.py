@@ -55,8 +55,12 @@ class EventBuffer:
         size = capacity * EPOLL_EVENT_SIZE
         memory: bytearray | mmap.mmap
         memory = bytearray(size) if size <= _MAPPED_BYTES else mmap.mmap(-1, size)
-        #: What the kernel writes into (passed as ``struct epoll_event *``).
-        self.array = (ctypes.c_char * size).from_buffer(memory)
+        #: The first byte of what the kernel writes into; ctypes passes ``byref`` of it as
+        #: ``struct epoll_event *``.  Deliberately not a ``c_char * size`` array: that would
+        #: make a ctypes type per size, which 3.9-3.11 cache only weakly, so a buffer's death
+        #: would leave the dead type (a self-referencing cycle) to the cycle collector.
+        #: ``from_buffer`` keeps ``memory`` alive and checks only that one byte fits.
+        self.array = ctypes.c_char.from_buffer(memory)
         #: ``byref(array)``, made once: ctypes passes it without converting anything per call.
         self.pointer = ctypes.byref(self.array)
         #: The raw bytes, for ``struct.unpack_from``.

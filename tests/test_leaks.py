@@ -61,6 +61,9 @@ WAIT_FAILURES: dict[str, Callable[[int, str], Any]] = {
     "pwait-bad-signal": lambda e, b: pyepoll.epoll_pwait(e, 1, 0, [0], backend=b),
     "pwait2-negative-timeout": lambda e, b: pyepoll.epoll_pwait2(e, 1, -1, backend=b),
     "wait-raw-efault": lambda e, b: pyepoll.epoll_wait_raw(e, 0, 1, 0, backend=b),
+    "pwait-raw-efault": lambda e, b: pyepoll.epoll_pwait_raw(e, 0, 1, 0, [2], backend=b),
+    "pwait2-raw-efault": lambda e, b: pyepoll.epoll_pwait2_raw(e, 0, 1, 0, [2], backend=b),
+    "pwait2-raw-negative-timeout": lambda e, b: pyepoll.epoll_pwait2_raw(e, 0, 1, -1, backend=b),
 }
 
 

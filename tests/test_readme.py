@@ -1,4 +1,5 @@
-"""The README's Python snippets run as written, on this interpreter."""
+"""The Python snippets of the README and of the documentation pages run as written, on this
+interpreter."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SNIPPETS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+SNIPPETS = {
+    f"{page.stem}{i}": code
+    for page in PAGES
+    for i, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), re.S))
+}
 
 
-def test_readme_has_snippets() -> None:
-    assert len(SNIPPETS) >= 2
+def test_pages_have_snippets() -> None:
+    assert "README0" in SNIPPETS and len(SNIPPETS) >= 4
 
 
-@pytest.mark.parametrize("code", SNIPPETS, ids=[f"snippet{i}" for i in range(len(SNIPPETS))])
+@pytest.mark.parametrize("code", SNIPPETS.values(), ids=list(SNIPPETS))
 def test_snippet_runs(code: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-W", "error", "-c", code],

@@ -580,6 +580,32 @@ def test_refuses_to_run_on_select_epoll(monkeypatch: pytest.MonkeyPatch) -> None
         EpollSelector()
 
 
+def test_class_level_selector_cls_is_used_and_backend_overrides_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in the stdlib, the poller comes from the class attribute _selector_cls, which a
+    # subclass or a patch may replace; only backend= sets (and so wins with) an instance one.
+    made: list[object] = []
+
+    def counting_epoll() -> epoll:
+        poller = epoll(backend="syscall")
+        made.append(poller)
+        return poller
+
+    class Subclass(EpollSelector):
+        _selector_cls = staticmethod(counting_epoll)
+
+    with Subclass() as sel:
+        assert made == [getattr(sel, "_selector")]  # noqa: B009 (private on purpose)
+        assert sel.backend is get_backend("syscall")
+    with Subclass(backend="libc") as sel:
+        assert len(made) == 1
+        assert sel.backend is get_backend("libc")
+    monkeypatch.setattr(EpollSelector, "_selector_cls", staticmethod(counting_epoll))
+    with EpollSelector() as patched:
+        assert made[1] is getattr(patched, "_selector")  # noqa: B009
+
+
 def test_unknown_backend_is_valueerror_and_opens_nothing() -> None:
     with pytest.raises(ValueError, match="unknown pyepoll backend"):
         EpollSelector(backend="no-such-backend")

@@ -202,6 +202,8 @@ CLAUSES: tuple[Clause, ...] = (
         "The solution is to maintain a ready list and mark the file descriptor as ready in its"
         " associated data structure, thereby allowing the application to remember which files"
         " need to be processed but still round robin amongst all the ready files.",
+        untestable="advice to applications (keep a ready list of their own), not a behaviour of"
+        " the interface",
         kind="kernel",
     ),
     Clause(
