@@ -106,9 +106,11 @@ def plot_lines(
     xlabel: str,
     ylabel: str,
     logy: bool,
+    spreads: Mapping[str, Mapping[int, tuple[float, float]]] | None = None,
 ) -> Path | None:
     """One line per series (x -> y, NaN points left out) on a log x axis, saved as PNG.
 
+    ``spreads`` (series -> x -> (low, high)) draws each point's spread as an error bar.
     Returns the path, or None when matplotlib is not installed."""
     try:
         import matplotlib
@@ -121,9 +123,17 @@ def plot_lines(
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.png"
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    for label, points in series.items():
+    for i, (label, points) in enumerate(series.items()):
         xs = [x for x, y in sorted(points.items()) if y == y]
-        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+        ys = [points[x] for x in xs]
+        if spreads is None:
+            ax.plot(xs, ys, marker="o", label=label)
+            continue
+        lows, highs = zip(*(spreads[label][x] for x in xs)) if xs else ((), ())
+        errors = [[y - lo for y, lo in zip(ys, lows)], [hi - y for y, hi in zip(ys, highs)]]
+        # Each series a little to the side of the others (log x axis), so bars do not overlap.
+        shifted = [x * 1.04 ** (i - (len(series) - 1) / 2) for x in xs]
+        ax.errorbar(shifted, ys, yerr=errors, marker="o", capsize=3, label=label)
     ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")

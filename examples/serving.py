@@ -54,7 +54,11 @@ class Server(Protocol):
 
 @dataclass
 class Stats:
-    """Connection counters, printed on shutdown (tests read them)."""
+    """Connection counters, printed on shutdown (tests read them).
+
+    ``count()`` takes a lock, for servers whose threads share the counters; a server that
+    touches them from one thread only (examples.echo_server) adds to the fields directly and
+    keeps the lock out of its per-event path."""
 
     accepted: int = 0
     closed: int = 0
