@@ -10,6 +10,7 @@ then aggregates per clause and prints the report, or with ``--prove`` the kill m
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import sys
 import tempfile
@@ -76,6 +77,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="run every registered violator and the built-ins, and report per clause whether "
         "the suite catches its violators (the kill matrix)",
+    )
+    parser.add_argument(
+        "--violators",
+        action="append",
+        metavar="GLOB",
+        help="with --prove: only the violators whose name (module:Class) matches GLOB, "
+        "repeatable (e.g. 'conformance.violators.ctl:*'); clauses left without one are unproven",
     )
     return parser.parse_args(argv)
 
@@ -168,8 +176,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.prove and args.impl:
         print("python -m conformance: --prove chooses the implementations itself", file=sys.stderr)
         return USAGE
+    if args.violators and not args.prove:
+        print("python -m conformance: --violators needs --prove", file=sys.stderr)
+        return USAGE
     names = list(dict.fromkeys(args.impl or BUILTINS))
     violators = registry() if args.prove else {}
+    if args.violators:
+        violators = {
+            name: violator
+            for name, violator in violators.items()
+            if any(fnmatch.fnmatchcase(name, glob) for glob in args.violators)
+        }
+        if not violators:
+            print("python -m conformance: no violator matches --violators", file=sys.stderr)
+            return USAGE
     names += list(violators)
     try:
         adapters: list[Adapter] = [load(name) for name in names]

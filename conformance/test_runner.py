@@ -61,6 +61,7 @@ def test_bad_options_are_usage_errors() -> None:
         ["-k", "test_ids_are_stable_slugs"],  # a self-check of the catalogue, not a clause
         ["--timeout", "0"],
         ["--prove"],  # with --impl select: --prove chooses the implementations itself
+        ["--violators", "conformance.violators.ctl:*"],  # only with --prove
     ):
         proc = run("--impl", "select", *args)
         assert proc.returncode == USAGE, (args, proc.stdout, proc.stderr)
@@ -234,7 +235,16 @@ def test_a_signal_left_pending_is_the_culprits_failure() -> None:
 
 
 def test_prove_reports_each_clause_with_its_violators() -> None:
-    proc = run("--prove", "-k", "epoll_create or kernel.busy_poll", "-n", "2", "--format=json")
+    proc = run(
+        "--prove",
+        "-k",
+        "epoll_create or kernel.busy_poll",
+        "--violators=conformance.violators.create:*",
+        "--violators=conformance.violators.kernel:*",
+        "-n",
+        "2",
+        "--format=json",
+    )
     document = json.loads(proc.stdout)
     the_proof = document["proof"]
     clauses = the_proof["clauses"]
