@@ -1,0 +1,187 @@
+"""Timeout conversion as the kernel receives it: the milliseconds (or the timespec) a sleeping
+wait was given, read from ``/proc/self/task/<tid>/syscall``, for every path of the
+conversion (ints, plain floats, float subclasses, values beyond the inlined range), and the
+exact errors select.epoll raises for timeouts it refuses.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+import select
+import threading
+import time
+from typing import Any, Callable
+
+import pytest
+
+import pyepoll
+from conformance.timing import sleeping_in_wait, until_sleeping_in_wait, wait_arguments
+from tests.kernel import KernelObjects, eventfd_add
+
+IN = int(pyepoll.EPOLLIN)
+
+
+class Seconds(float):
+    """A float subclass: poll takes the general conversion path for it, not the inlined one."""
+
+
+def as_c_int(register: int) -> int:
+    """The C int a 64-bit syscall argument register holds."""
+    return ctypes.c_int(register & 0xFFFFFFFF).value
+
+
+def while_asleep(
+    wait: Callable[[], object], efd: int, argument: Callable[[list[int]], int]
+) -> tuple[int, object]:
+    """Run *wait* in a thread; once it sleeps in a wait syscall, read ``argument`` of the
+    syscall's arguments, then make *efd* readable to end the wait.  Return what was read and
+    what the wait returned."""
+    results: list[object] = []
+    waiter = threading.Thread(target=lambda: results.append(wait()))
+    waiter.start()
+    try:
+        assert waiter.native_id is not None
+        until_sleeping_in_wait(waiter.native_id)
+        if sleeping_in_wait(waiter.native_id) is None:
+            pytest.skip("the arguments of a sleeping syscall are not visible on this system")
+        arguments = wait_arguments(waiter.native_id)
+        assert arguments is not None, "the wait never slept"
+        seen = argument(arguments)
+    finally:
+        eventfd_add(efd)
+        waiter.join()
+    return seen, results[0]
+
+
+#: poll's timeout (seconds) -> the epoll_wait timeout (ms) the kernel must get: rounded up to
+#: nanoseconds, then up to milliseconds; negative means block (-1).
+POLL_TIMEOUTS: list[tuple[Any, int]] = [
+    (30, 30_000),
+    (30.0, 30_000),
+    (30.0001, 30_001),
+    (29.9999999, 30_000),
+    (30.000000001, 30_001),
+    (Seconds(30.0), 30_000),
+    (Seconds(30.000000001), 30_001),
+    (Seconds(30.0000000001), 30_001),
+    (2147482.0, 2_147_482_000),
+    (2147482.5, 2_147_482_500),
+    (2147483.0, 2_147_483_000),
+    (2147483.647, 2_147_483_647),
+    (2147483, 2_147_483_000),
+    (None, -1),
+    (-1, -1),
+    (-1.0, -1),
+    (-0.5, -1),
+    (-2, -1),
+    (-(10**6), -1),
+    (Seconds(-3.5), -1),
+]
+
+
+@pytest.mark.parametrize(("timeout", "ms"), POLL_TIMEOUTS, ids=repr)
+@pytest.mark.parametrize("sigmask", [None, ()], ids=["epoll_wait", "epoll_pwait"])
+def test_poll_timeout_reaches_the_kernel_rounded_up(
+    kernel: KernelObjects,
+    backend: str,
+    timeout: Any,
+    ms: int,
+    sigmask: tuple[int, ...] | None,
+) -> None:
+    efd = kernel.eventfd()
+    with pyepoll.epoll(backend=backend) as ep:
+        ep.register(efd, IN)
+        seen, events = while_asleep(
+            lambda: ep.poll(timeout, 3, sigmask=sigmask), efd, lambda args: as_c_int(args[3])
+        )
+    assert seen == ms
+    assert events == [(efd, IN)]
+
+
+@pytest.mark.parametrize(
+    ("call", "ms"),
+    [
+        (lambda epfd, b: pyepoll.epoll_wait(epfd, 2, 30_001, backend=b), 30_001),
+        (lambda epfd, b: pyepoll.epoll_wait(epfd, 2, -5, backend=b), -1),
+        (lambda epfd, b: pyepoll.epoll_pwait(epfd, 2, 30_001, [], backend=b), 30_001),
+        (lambda epfd, b: pyepoll.epoll_pwait(epfd, 2, -1, None, backend=b), -1),
+    ],
+)
+def test_millisecond_waits_pass_their_timeout_on(
+    kernel: KernelObjects, epfd: int, backend: str, call: Callable[[int, str], object], ms: int
+) -> None:
+    efd = kernel.eventfd()
+    pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, IN, 7, backend=backend)
+    seen, events = while_asleep(lambda: call(epfd, backend), efd, lambda args: as_c_int(args[3]))
+    assert (seen, events) == (ms, [(7, IN)])
+
+
+@pytest.mark.parametrize("timeout_ns", [30_000_000_001, 30 * 10**9, 10**9 - 1])
+def test_pwait2_passes_the_nanoseconds_on(
+    kernel: KernelObjects, epfd: int, backend: str, timeout_ns: int
+) -> None:
+    efd = kernel.eventfd()
+    pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, IN, 7, backend=backend)
+
+    def timespec(args: list[int]) -> int:
+        # The timespec lives in this process, for as long as the thread sleeps.
+        seconds, nanoseconds = (ctypes.c_int64 * 2).from_address(args[3])
+        return seconds * 10**9 + nanoseconds
+
+    seen, events = while_asleep(
+        lambda: pyepoll.epoll_pwait2(epfd, 2, timeout_ns, [], backend=backend), efd, timespec
+    )
+    assert (seen, events) == (timeout_ns, [(7, IN)])
+
+
+@pytest.mark.parametrize("timeout", [1e-10, Seconds(1e-10), 0.0000001, Seconds(0.0009)], ids=repr)
+def test_a_tiny_positive_timeout_still_waits_a_millisecond(
+    ep: pyepoll.epoll, timeout: float
+) -> None:
+    # Rounded up, never down: epoll_wait(2) gets 1 ms, not 0 (which would return at once).
+    start = time.monotonic()
+    assert ep.poll(timeout) == []
+    assert time.monotonic() - start >= 0.001
+
+
+#: Timeouts select.epoll refuses, each at a boundary of the conversion: the float and int
+#: nanosecond ranges, the C int of milliseconds, NaN, and types that are not numbers.
+REFUSED: list[Any] = [
+    -1e10,
+    1e10,
+    -1e19,
+    1e19,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    Seconds(float("nan")),
+    (2.0**63) / 1e9,
+    -(2.0**63) / 1e9,
+    Seconds(1e10),
+    Seconds(-1e10),
+    2147484.0,
+    2147483.6475,
+    Seconds(2147484.0),
+    2147484,
+    10**10,
+    -(10**10),
+    2**63 // 10**9 + 1,
+    -(2**63) // 10**9 - 1,
+    "1",
+    1 + 0j,
+    b"1",
+]
+
+
+@pytest.mark.skipif(
+    platform.python_implementation() != "CPython",
+    reason="the oracle is CPython's select.epoll; PyPy's converts timeouts differently",
+)
+@pytest.mark.parametrize("timeout", REFUSED, ids=repr)
+def test_refused_timeouts_raise_what_select_epoll_raises(ep: pyepoll.epoll, timeout: Any) -> None:
+    with select.epoll() as reference, pytest.raises(Exception) as expected:
+        reference.poll(timeout)
+    with pytest.raises(Exception) as caught:
+        ep.poll(timeout)
+    assert (type(caught.value), str(caught.value)) == (type(expected.value), str(expected.value))
