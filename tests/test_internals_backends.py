@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import platform
 import signal
 import threading
 from functools import partial
@@ -22,7 +23,7 @@ import pytest
 
 import pyepoll
 from conformance.timing import until_sleeping_in_wait
-from pyepoll import EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, abi, waiting
+from pyepoll import EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, abi, backends, waiting
 from pyepoll.backends import BACKEND_NAMES, Backend, get_backend, libc, syscall
 from tests.kernel import KernelObjects, eventfd_add, unused_fd
 
@@ -43,8 +44,25 @@ LOADERS: dict[str, Callable[[], Backend]] = {
 
 @pytest.fixture(params=sorted(LOADERS))
 def fresh(request: pytest.FixtureRequest) -> Backend:
-    """A backend loaded by this test."""
+    """A backend loaded by this test, from scratch: the function classes that
+    ``c_function`` caches per flag combination are made again too."""
+    backends._function_classes.clear()
     return LOADERS[request.param]()
+
+
+@pytest.mark.skipif(
+    platform.python_implementation() != "CPython",
+    reason="only CPython's c_function builds function classes (PyPy's uses CDLL's own)",
+)
+def test_one_function_class_per_flag_combination() -> None:
+    # ctypes function classes are made once per set of flags, not once per function.
+    backends._function_classes.clear()
+    first = backends.c_function("epoll_wait", keep_gil=True, capture_errno=False)
+    second = backends.c_function("syscall", keep_gil=True, capture_errno=False)
+    other = backends.c_function("syscall")
+    assert type(first) is type(second)
+    assert type(first) is not type(other)
+    assert len(backends._function_classes) == 2
 
 
 def test_fresh_backend_describes_itself(fresh: Backend) -> None:
