@@ -9,6 +9,7 @@ was called: what each public call reaches is checked, and the kernel still does 
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import pickle
 import signal
@@ -132,3 +133,31 @@ def test_interest_list_of_a_descriptor_that_is_not_epoll(kernel: KernelObjects) 
     with pytest.raises(ValueError) as caught:
         pyepoll.interest_list(r)
     assert str(caught.value) == f"fd {r} is not an epoll instance"
+
+
+def test_an_epoll_object_on_descriptor_zero(kernel: KernelObjects, backend: str) -> None:
+    # 0 is a descriptor like any other (a daemon that closed stdin gets it back from
+    # epoll_create1): the object must neither take it for "closed" nor leave it open.
+    saved = os.dup(0)
+    try:
+        os.dup2(kernel.track(pyepoll.epoll_create1(0, backend=backend)), 0)
+        ep = pyepoll.epoll.fromfd(0, backend=backend)
+        efd = kernel.readable_eventfd()
+        ep.register(efd, IN)
+        assert (ep.fileno(), ep.closed) == (0, False)
+        assert ep.poll(0) == [(efd, IN)]
+        assert ep.poll(0.0) == [(efd, IN)]
+        with ep:
+            pass
+        assert ep.closed
+        with pytest.raises(OSError):
+            os.fstat(0)  # closed by the object
+        os.dup2(kernel.track(pyepoll.epoll_create1(0, backend=backend)), 0)
+        ep = pyepoll.epoll.fromfd(0, backend=backend)
+        del ep  # dropped without close()
+        gc.collect()
+        with pytest.raises(OSError):
+            os.fstat(0)  # closed by the finalizer
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)

@@ -17,9 +17,12 @@ import pytest
 
 import pyepoll
 from conformance.timing import sleeping_in_wait, until_sleeping_in_wait, wait_arguments
+from pyepoll import convert
 from tests.kernel import KernelObjects, eventfd_add
 
 IN = int(pyepoll.EPOLLIN)
+#: Far above any scheduling delay on a loaded machine, far below a blocking wait.
+PROMPTLY = 10.0
 
 
 class Seconds(float):
@@ -77,6 +80,7 @@ POLL_TIMEOUTS: list[tuple[Any, int]] = [
     (-2, -1),
     (-(10**6), -1),
     (Seconds(-3.5), -1),
+    (-2147483.648, -1),
 ]
 
 
@@ -135,6 +139,30 @@ def test_pwait2_passes_the_nanoseconds_on(
     assert (seen, events) == (timeout_ns, [(7, IN)])
 
 
+@pytest.mark.parametrize(("timeout", "ms"), POLL_TIMEOUTS, ids=repr)
+def test_poll_timeout_ms(timeout: Any, ms: int) -> None:
+    assert convert.poll_timeout_ms(timeout) == ms
+
+
+@pytest.mark.parametrize("timeout", [0, 0.0, Seconds(0.0), -0.0], ids=repr)
+@pytest.mark.parametrize("sigmask", [None, ()], ids=["epoll_wait", "epoll_pwait"])
+def test_zero_never_blocks(
+    kernel: KernelObjects, ep: pyepoll.epoll, timeout: float, sigmask: tuple[int, ...] | None
+) -> None:
+    # Nothing is ready: a zero timeout that became -1 would sleep until the event below.
+    efd = kernel.eventfd()
+    ep.register(efd, IN)
+    results: list[object] = []
+    waiter = threading.Thread(target=lambda: results.append(ep.poll(timeout, sigmask=sigmask)))
+    waiter.start()
+    waiter.join(PROMPTLY)
+    returned = not waiter.is_alive()
+    eventfd_add(efd)
+    waiter.join()
+    assert returned
+    assert results == [[]]
+
+
 @pytest.mark.parametrize("timeout", [1e-10, Seconds(1e-10), 0.0000001, Seconds(0.0009)], ids=repr)
 def test_a_tiny_positive_timeout_still_waits_a_millisecond(
     ep: pyepoll.epoll, timeout: float
@@ -164,6 +192,7 @@ REFUSED: list[Any] = [
     2147483.6475,
     Seconds(2147484.0),
     2147484,
+    -2147483.649,
     10**10,
     -(10**10),
     2**63 // 10**9 + 1,
