@@ -25,6 +25,7 @@ import pyepoll
 from conformance.timing import until_sleeping_in_wait
 from pyepoll import EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, abi, backends, waiting
 from pyepoll.backends import BACKEND_NAMES, Backend, get_backend, libc, syscall
+from tests.asleep import blocked_signals, while_asleep
 from tests.kernel import KernelObjects, eventfd_add, unused_fd
 
 IN = int(EPOLLIN)
@@ -179,3 +180,34 @@ def test_fresh_signal_check_runs() -> None:
     check = waiting._load_check_signals()
     check()
     check()
+
+
+MASKED_WAITS: dict[str, Callable[[int, Backend, list[int]], object]] = {
+    "epoll_pwait": lambda epfd, b, m: pyepoll.epoll_pwait(epfd, 1, 10_000, m, backend=b),
+    "epoll_pwait2": lambda epfd, b, m: pyepoll.epoll_pwait2(epfd, 1, 10**10, m, backend=b),
+    "poll": lambda epfd, b, m: _poll(epfd, b, 10.0, sigmask=m),
+}
+
+
+@pytest.mark.parametrize("wait", sorted(MASKED_WAITS))
+def test_fresh_backend_applies_the_mask_while_asleep(
+    kernel: KernelObjects, fresh: Backend, wait: str
+) -> None:
+    # epoll_wait(2), epoll_pwait(): the thread's mask is replaced by *sigmask* for the wait.
+    epfd, efd = kernel.track(pyepoll.epoll_create1(0, backend=fresh)), kernel.eventfd()
+    pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, efd, IN, backend=fresh)
+    mask = [signal.SIGUSR2, signal.SIGRTMIN + 1]
+    blocked, events = while_asleep(
+        lambda: MASKED_WAITS[wait](epfd, fresh, mask), efd, lambda _, tid: blocked_signals(tid)
+    )
+    assert blocked == set(mask)
+    assert events == [(efd, IN)]
+
+
+def test_a_syscall_the_table_lacks_is_enosys() -> None:
+    # A table typed to have every other call; _bind still refuses a missing number.
+    table = abi.SYSCALLS[abi.ARCH]._replace(epoll_pwait2=None)  # type: ignore[arg-type]
+    with pytest.raises(OSError) as caught:
+        syscall.load(table)
+    assert caught.value.errno == errno.ENOSYS
+    assert caught.value.strerror == f"no such syscall on {abi.ARCH}"

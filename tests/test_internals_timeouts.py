@@ -16,8 +16,8 @@ from typing import Any, Callable
 import pytest
 
 import pyepoll
-from conformance.timing import sleeping_in_wait, until_sleeping_in_wait, wait_arguments
 from pyepoll import convert
+from tests.asleep import while_asleep
 from tests.kernel import KernelObjects, eventfd_add
 
 IN = int(pyepoll.EPOLLIN)
@@ -32,29 +32,6 @@ class Seconds(float):
 def as_c_int(register: int) -> int:
     """The C int a 64-bit syscall argument register holds."""
     return ctypes.c_int(register & 0xFFFFFFFF).value
-
-
-def while_asleep(
-    wait: Callable[[], object], efd: int, argument: Callable[[list[int]], int]
-) -> tuple[int, object]:
-    """Run *wait* in a thread; once it sleeps in a wait syscall, read ``argument`` of the
-    syscall's arguments, then make *efd* readable to end the wait.  Return what was read and
-    what the wait returned."""
-    results: list[object] = []
-    waiter = threading.Thread(target=lambda: results.append(wait()))
-    waiter.start()
-    try:
-        assert waiter.native_id is not None
-        until_sleeping_in_wait(waiter.native_id)
-        if sleeping_in_wait(waiter.native_id) is None:
-            pytest.skip("the arguments of a sleeping syscall are not visible on this system")
-        arguments = wait_arguments(waiter.native_id)
-        assert arguments is not None, "the wait never slept"
-        seen = argument(arguments)
-    finally:
-        eventfd_add(efd)
-        waiter.join()
-    return seen, results[0]
 
 
 #: poll's timeout (seconds) -> the epoll_wait timeout (ms) the kernel must get: rounded up to
@@ -97,7 +74,7 @@ def test_poll_timeout_reaches_the_kernel_rounded_up(
     with pyepoll.epoll(backend=backend) as ep:
         ep.register(efd, IN)
         seen, events = while_asleep(
-            lambda: ep.poll(timeout, 3, sigmask=sigmask), efd, lambda args: as_c_int(args[3])
+            lambda: ep.poll(timeout, 3, sigmask=sigmask), efd, lambda args, _: as_c_int(args[3])
         )
     assert seen == ms
     assert events == [(efd, IN)]
@@ -117,7 +94,7 @@ def test_millisecond_waits_pass_their_timeout_on(
 ) -> None:
     efd = kernel.eventfd()
     pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, IN, 7, backend=backend)
-    seen, events = while_asleep(lambda: call(epfd, backend), efd, lambda args: as_c_int(args[3]))
+    seen, events = while_asleep(lambda: call(epfd, backend), efd, lambda args, _: as_c_int(args[3]))
     assert (seen, events) == (ms, [(7, IN)])
 
 
@@ -128,7 +105,7 @@ def test_pwait2_passes_the_nanoseconds_on(
     efd = kernel.eventfd()
     pyepoll.epoll_ctl(epfd, pyepoll.EPOLL_CTL_ADD, efd, IN, 7, backend=backend)
 
-    def timespec(args: list[int]) -> int:
+    def timespec(args: list[int], _: int) -> int:
         # The timespec lives in this process, for as long as the thread sleeps.
         seconds, nanoseconds = (ctypes.c_int64 * 2).from_address(args[3])
         return seconds * 10**9 + nanoseconds
