@@ -12,6 +12,8 @@ import ctypes
 import gc
 import os
 import pickle
+import platform
+import select
 import signal
 from functools import partial
 from typing import Any, Callable
@@ -161,3 +163,22 @@ def test_an_epoll_object_on_descriptor_zero(kernel: KernelObjects, backend: str)
     finally:
         os.dup2(saved, 0)
         os.close(saved)
+
+
+def test_fromfd_minus_one_creates_with_the_backend_given(recording: Recording) -> None:
+    with pyepoll.epoll.fromfd(-1, backend=recording.backend) as ep:
+        assert ep.backend is recording.backend
+        assert recording.take() == ["create1"]
+
+
+@pytest.mark.skipif(
+    platform.python_implementation() != "CPython", reason="the oracle is CPython's select.epoll"
+)
+@pytest.mark.parametrize("fd", [-2, -(2**31)])
+def test_fromfd_of_a_negative_descriptor_raises_what_select_epoll_raises(fd: int) -> None:
+    with pytest.raises(OSError) as expected:
+        select.epoll.fromfd(fd)
+    with pytest.raises(OSError) as caught:
+        pyepoll.epoll.fromfd(fd)
+    assert (type(caught.value), caught.value.args) == (type(expected.value), expected.value.args)
+    assert str(caught.value) == str(expected.value)
