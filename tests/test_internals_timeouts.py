@@ -7,6 +7,7 @@ exact errors select.epoll raises for timeouts it refuses.
 from __future__ import annotations
 
 import ctypes
+import errno
 import platform
 import select
 import threading
@@ -27,6 +28,10 @@ PROMPTLY = 10.0
 
 class Seconds(float):
     """A float subclass: poll takes the general conversion path for it, not the inlined one."""
+
+
+class WholeSeconds(int):
+    """An int subclass: poll takes the general conversion path for it too."""
 
 
 def as_c_int(register: int) -> int:
@@ -58,6 +63,10 @@ POLL_TIMEOUTS: list[tuple[Any, int]] = [
     (-(10**6), -1),
     (Seconds(-3.5), -1),
     (-2147483.648, -1),
+    (WholeSeconds(30), 30_000),
+    # -999999.5 ns: rounded away from zero to -1000000 ns, which is -1 ms (block), as CPython
+    # does it; rounded towards zero it would be 0 (return at once).
+    (-0.0009999995, -1),
 ]
 
 
@@ -138,6 +147,23 @@ def test_zero_never_blocks(
     waiter.join()
     assert returned
     assert results == [[]]
+
+
+def test_pwait2_timeout_range(kernel: KernelObjects, epfd: int, backend: str) -> None:
+    # A C int64_t: the whole range is passed on (negative: the kernel's EINVAL), one beyond
+    # either end is OverflowError before any call.
+    pyepoll.epoll_ctl(
+        epfd, pyepoll.EPOLL_CTL_ADD, kernel.readable_eventfd(), IN, 7, backend=backend
+    )
+    assert pyepoll.epoll_pwait2(epfd, 1, 2**63 - 1, backend=backend) == [(7, IN)]
+    for refused in [-1, -200, -(2**63)]:
+        with pytest.raises(OSError) as caught:
+            pyepoll.epoll_pwait2(epfd, 1, refused, backend=backend)
+        assert caught.value.errno == errno.EINVAL
+    for beyond in [2**63, -(2**63) - 1]:
+        with pytest.raises(OverflowError) as overflow:
+            pyepoll.epoll_pwait2(epfd, 1, beyond, backend=backend)
+        assert str(overflow.value) == "Python int too large to convert to C int64_t"
 
 
 @pytest.mark.parametrize("timeout", [1e-10, Seconds(1e-10), 0.0000001, Seconds(0.0009)], ids=repr)
