@@ -211,3 +211,17 @@ def test_a_syscall_the_table_lacks_is_enosys() -> None:
         syscall.load(table)
     assert caught.value.errno == errno.ENOSYS
     assert caught.value.strerror == f"no such syscall on {abi.ARCH}"
+
+
+def test_set_default_backend_changes_what_none_means() -> None:
+    previous = get_backend().name
+    try:
+        for name in BACKEND_NAMES:
+            backends.set_default_backend(name)
+            assert get_backend().name == name
+            assert get_backend(None) is get_backend(name)
+        with pytest.raises(ValueError):
+            backends.set_default_backend("no-such-backend")
+        assert get_backend().name == BACKEND_NAMES[-1]  # unchanged by the refused name
+    finally:
+        backends.set_default_backend(previous)
