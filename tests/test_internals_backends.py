@@ -15,18 +15,16 @@ import errno
 import os
 import platform
 import signal
-import threading
 from functools import partial
 from typing import Any, Callable
 
 import pytest
 
 import pyepoll
-from conformance.timing import until_sleeping_in_wait
 from pyepoll import EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, abi, backends, waiting
 from pyepoll.backends import BACKEND_NAMES, Backend, get_backend, libc, syscall
 from tests.asleep import blocked_signals, while_asleep
-from tests.kernel import KernelObjects, eventfd_add, unused_fd
+from tests.kernel import KernelObjects, unused_fd
 
 IN = int(EPOLLIN)
 
@@ -159,16 +157,16 @@ def test_fresh_backend_blocking_waits_let_other_threads_run(
 ) -> None:
     # A wait that kept the GIL would stop this thread from seeing it asleep and from making
     # the event: it would end at its timeout (or never, blocking) with nothing.
-    epfd, efd = kernel.track(pyepoll.epoll_create1(0, backend=fresh)), kernel.eventfd()
-    pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, efd, IN, backend=fresh)
-    results: list[object] = []
-    waiter = threading.Thread(target=lambda: results.append(WAITS[wait](epfd, fresh)))
-    waiter.start()
-    assert waiter.native_id is not None
-    until_sleeping_in_wait(waiter.native_id)
-    eventfd_add(efd)
-    waiter.join()
-    assert results == [[(efd, IN)]]
+    epfd, efd = watching(kernel, fresh)
+    _, events = while_asleep(lambda: WAITS[wait](epfd, fresh), efd, lambda args, tid: None)
+    assert events == [(efd, IN)]
+
+
+def watching(kernel: KernelObjects, backend: Backend) -> tuple[int, int]:
+    """A new epoll fd with an eventfd (not yet readable) registered for EPOLLIN."""
+    epfd, efd = kernel.track(pyepoll.epoll_create1(0, backend=backend)), kernel.eventfd()
+    pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, efd, IN, backend=backend)
+    return epfd, efd
 
 
 def test_the_default_backend_is_a_loaded_one() -> None:
@@ -194,8 +192,7 @@ def test_fresh_backend_applies_the_mask_while_asleep(
     kernel: KernelObjects, fresh: Backend, wait: str
 ) -> None:
     # epoll_wait(2), epoll_pwait(): the thread's mask is replaced by *sigmask* for the wait.
-    epfd, efd = kernel.track(pyepoll.epoll_create1(0, backend=fresh)), kernel.eventfd()
-    pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, efd, IN, backend=fresh)
+    epfd, efd = watching(kernel, fresh)
     mask = [signal.SIGUSR2, signal.SIGRTMIN + 1]
     blocked, events = while_asleep(
         lambda: MASKED_WAITS[wait](epfd, fresh, mask), efd, lambda _, tid: blocked_signals(tid)
