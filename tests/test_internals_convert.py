@@ -4,7 +4,11 @@ words (64 bits), signal numbers, and what epoll_ctl stores when no events are gi
 from __future__ import annotations
 
 import errno
+import gc
+import platform
+import select
 import signal
+import sys
 
 import pytest
 
@@ -44,3 +48,61 @@ def test_signal_number_bounds(ep: pyepoll.epoll, number: int) -> None:
     with pytest.raises(ValueError) as caught:
         ep.poll(0, sigmask=[number])
     assert str(caught.value) == f"signal number {number} out of range [1; {signal.NSIG - 1}]"
+
+
+class FilenoReturns:
+    """An object whose fileno() returns what it was given."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def fileno(self) -> object:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"FilenoReturns({self.value!r})"
+
+
+#: Descriptors register() refuses or passes on at the bounds of a C int, and objects that
+#: are not descriptors; 0 is a descriptor like any other.
+DESCRIPTORS: list[object] = [
+    0,
+    2**31 - 1,
+    2**31,
+    -1,
+    -(2**31),
+    -(2**31) - 1,
+    "3",
+    FilenoReturns("3"),
+    FilenoReturns(2**31),
+    FilenoReturns(-5),
+]
+
+
+@pytest.mark.skipif(
+    platform.python_implementation() != "CPython", reason="the oracle is CPython's select.epoll"
+)
+@pytest.mark.parametrize("fd", DESCRIPTORS, ids=repr)
+def test_register_checks_descriptors_as_select_epoll_does(backend: str, fd: object) -> None:
+    outcomes: list[tuple[object, ...]] = []
+    for ep in (select.epoll(), pyepoll.epoll(backend=backend)):
+        with ep:
+            try:
+                ep.register(fd)  # type: ignore[arg-type]
+                outcomes.append(("ok",))
+            except Exception as error:
+                outcomes.append((type(error), str(error)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_an_object_that_never_got_a_descriptor_finalizes_quietly() -> None:
+    # object.__new__ skips epoll.__new__: no descriptor, and __del__ must not fail on that.
+    unraisable: list[object] = []
+    previous, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        bare = object.__new__(pyepoll.epoll)
+        del bare
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert unraisable == []
