@@ -13,7 +13,8 @@ import sys
 import pytest
 
 import pyepoll
-from pyepoll import EPOLL_CTL_ADD, EPOLLERR, EPOLLHUP
+from pyepoll import EPOLL_CTL_ADD, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT
+from pyepoll.abi import EP_MAX_EVENTS
 from tests.kernel import KernelObjects
 
 
@@ -106,3 +107,20 @@ def test_an_object_that_never_got_a_descriptor_finalizes_quietly() -> None:
     finally:
         sys.unraisablehook = previous
     assert unraisable == []
+
+
+def test_a_buffer_decodes_what_the_kernel_wrote(
+    kernel: KernelObjects, epfd: int, backend: str
+) -> None:
+    # EventBuffer is public: fds() and words() of a buffer a wait filled, for 0, 1 and 2
+    # records (poll decodes a single event inline, so fds(1) is reached only from here).
+    first, second = kernel.readable_eventfd(), kernel.eventfd()
+    for fd in (first, second):
+        pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT, backend=backend)
+    buffer = pyepoll.EventBuffer(4)
+    pyepoll.epoll_wait(epfd, 4, 0, buffer=buffer, backend=backend)
+    assert buffer.fds(0) == []
+    records = {(first, EPOLLIN | EPOLLOUT), (second, EPOLLOUT)}
+    assert set(buffer.fds(1)) < records
+    assert set(buffer.fds(2)) == records == set(buffer.words(2))
+    assert pyepoll.epoll_wait(epfd, EP_MAX_EVENTS, 0, backend=backend) != []
