@@ -15,13 +15,14 @@ import errno
 import os
 import platform
 import select
+import time
 from typing import Any
 
 import pytest
 
 import pyepoll
 from pyepoll.abi import EP_MAX_EVENTS
-from tests.kernel import KernelObjects
+from tests.kernel import KernelObjects, unused_fd
 
 IN, OUT = int(pyepoll.EPOLLIN), int(pyepoll.EPOLLOUT)
 
@@ -239,3 +240,24 @@ def test_closed_object(ep: pyepoll.epoll, args: tuple[Any, ...]) -> None:
     ep.close()
     with pytest.raises(ValueError, match="I/O operation on closed epoll object"):
         ep.poll(*args)
+
+
+@pytest.mark.parametrize("args", [(0,), (0, 3), (0.0,), (1.0,), (None,)], ids=repr)
+def test_a_wait_on_a_closed_descriptor_is_ebadf(backend: str, args: tuple[Any, ...]) -> None:
+    # epoll_wait(2): EBADF; the fast path's repeat of the failed call must ask for the same
+    # maxevents (with 0 the kernel would say EINVAL first).
+    with pyepoll.epoll.fromfd(unused_fd(), backend=backend) as ep:
+        with pytest.raises(OSError) as caught:
+            ep.poll(*args)
+        assert caught.value.errno == errno.EBADF
+
+
+def test_poll_zero_never_sleeps(kernel: KernelObjects, ep: pyepoll.epoll) -> None:
+    # A zero timeout that reached the kernel as 1 ms would make these calls last at least
+    # CALLS ms in all; made without sleeping, they take a small fraction of that.
+    ep.register(kernel.eventfd(), IN)  # never ready
+    calls = 500
+    start = time.monotonic()
+    for _ in range(calls):
+        ep.poll(0)
+    assert time.monotonic() - start < calls * 0.001
