@@ -176,6 +176,19 @@ def test_a_tiny_positive_timeout_still_waits_a_millisecond(
     assert time.monotonic() - start >= 0.001
 
 
+def _select_accepts_2_63_ns() -> bool:
+    """Whether this interpreter's select.epoll converts 2**63 ns (a float) before refusing it
+    as a C int of milliseconds, instead of refusing it as a time."""
+    if platform.python_implementation() != "CPython":
+        return False
+    with select.epoll() as reference:
+        try:
+            reference.poll((2.0**63) / 1e9)
+        except OverflowError as error:
+            return str(error) == "timeout is too large"
+    return False
+
+
 #: Timeouts select.epoll refuses, each at a boundary of the conversion: the float and int
 #: nanosecond ranges, the C int of milliseconds, NaN, and types that are not numbers.
 REFUSED: list[Any] = [
@@ -187,7 +200,14 @@ REFUSED: list[Any] = [
     float("-inf"),
     float("nan"),
     Seconds(float("nan")),
-    (2.0**63) / 1e9,
+    pytest.param(
+        (2.0**63) / 1e9,
+        marks=pytest.mark.xfail(
+            _select_accepts_2_63_ns(),
+            reason="this CPython's select.epoll takes 2**63 ns as in range (later ones refuse it "
+            "as pyepoll does): a difference the run reports, not yet settled",
+        ),
+    ),
     -(2.0**63) / 1e9,
     Seconds(1e10),
     Seconds(-1e10),
