@@ -25,10 +25,10 @@ from conformance.timing import later
 T = TypeVar("T")
 
 #: How many times a measurement or a trial is repeated, at most.
-TRIES = 20
+TRIES = 50
 #: A trial stops repeating once this many seconds have gone by (a call that sleeps a second
 #: each time then costs a few seconds, not TRIES).
-BUDGET = 2.0
+BUDGET = 5.0
 #: A sleep too short for any timer: it shows what the least sleep costs here.
 _TINY_SLEEP = 1e-6
 #: How far one reading of the clock the durations are measured with may be off.

@@ -15,3 +15,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     # replays pytest_addoption for it, so its option exists before the command line is parsed.
     if pluginmanager.get_plugin("conformance.plugin") is None:
         pluginmanager.register(plugin, "conformance.plugin")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The runner's self-checks (test_runner.py) set their own pytest-timeout limit; where that
+    # plugin is not installed (the `conformance` extra) the marker must still be known.
+    if not config.pluginmanager.hasplugin("timeout"):
+        config.addinivalue_line("markers", "timeout(seconds): pytest-timeout's limit, if installed")

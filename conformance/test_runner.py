@@ -23,6 +23,9 @@ from conformance.supervise import LIMITS, Supervisor
 from conformance.violators import Violator
 
 CRASH = "conformance.violators.crash"
+#: Each self-check runs the runner, which runs pytest over many implementations: minutes on a
+#: loaded machine, past the 120 s that the tox envs give an ordinary test.
+pytestmark = pytest.mark.timeout(900)
 
 ROOT = Path(__file__).resolve().parent.parent
 
