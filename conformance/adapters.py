@@ -21,14 +21,16 @@ it, never passed:
                 ``close``, ``closed``, the context manager), for the ``python.*`` clauses about
                 what the Python API adds to the calls.
 
-Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall``.
+Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall`` (over
+pyepoll's default FFI), and ``pyepoll-libc-cffi`` and ``pyepoll-syscall-cffi`` (or ``-ctypes``
+on PyPy) for each other FFI installed here.
 Anything else is named ``module:attribute``: either an :class:`Adapter` (instance or subclass),
 or a callable with select.epoll's constructor signature, adapted like ``select``.
 """
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import importlib
 import os
 import select
@@ -222,16 +224,14 @@ class _PyepollRaw:
                 self._m.epoll_wait_raw(epfd, address, maxevents, timeout_ms, backend=self._b)
             )
         backend = self._m.get_backend(self._b)
-        events = ctypes.c_void_p(address)
+        events = backend.ffi.address(address)
         if call == "epoll_pwait":
             count = backend.pwait(epfd, events, maxevents, timeout_ms, None)
         else:
-            timespec = importlib.import_module("pyepoll.abi").KernelTimespec(
-                *divmod(timeout_ms * 1_000_000, 1_000_000_000)
-            )
-            count = backend.pwait2(epfd, events, maxevents, ctypes.byref(timespec), None)
+            timespec = backend.ffi.timespec(*divmod(timeout_ms * 1_000_000, 1_000_000_000))
+            count = backend.pwait2(epfd, events, maxevents, timespec, None)
         if count < 0:
-            code = ctypes.get_errno()
+            code = backend.get_errno()
             raise OSError(code, os.strerror(code))
         return int(count)
 
@@ -256,7 +256,7 @@ class _PyepollRaw:
 class PyepollAdapter(SelectLikeAdapter):
     """``pyepoll.epoll`` objects and functions with one backend ("libc" or "syscall")."""
 
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, label: str | None = None) -> None:
         pyepoll: Any = importlib.import_module("pyepoll")
         cls = pyepoll.epoll
 
@@ -266,7 +266,8 @@ class PyepollAdapter(SelectLikeAdapter):
         factory.__module__ = "pyepoll"  # where its constants are (EPOLLIN, EPOLL_CLOEXEC...)
 
         factory.fromfd = lambda fd: cls.fromfd(fd, backend=backend)  # type: ignore[attr-defined]
-        super().__init__(f"pyepoll-{backend}", factory, f"pyepoll.epoll(backend={backend!r})")
+        name = f"pyepoll-{label or backend}"
+        super().__init__(name, factory, f"pyepoll.epoll(backend={backend!r})")
         self.capabilities = ALL_CAPABILITIES
         self._raw = _PyepollRaw(backend)
 
@@ -279,11 +280,17 @@ def _select_adapter() -> Adapter:
     return SelectLikeAdapter("select", select.epoll, "CPython select.epoll")
 
 
-BUILTINS: dict[str, Callable[[], Adapter]] = {
-    "select": _select_adapter,
-    "pyepoll-libc": lambda: PyepollAdapter("libc"),
-    "pyepoll-syscall": lambda: PyepollAdapter("syscall"),
-}
+def _pyepoll_adapters() -> dict[str, Callable[[], Adapter]]:
+    # pyepoll-libc and pyepoll-syscall over the default FFI, pyepoll-libc-cffi (say) and
+    # pyepoll-syscall-cffi over each other FFI installed here.
+    labels = importlib.import_module("pyepoll.backends").backend_labels()
+    return {
+        f"pyepoll-{label}": functools.partial(PyepollAdapter, name, label)
+        for label, name in labels.items()
+    }
+
+
+BUILTINS: dict[str, Callable[[], Adapter]] = {"select": _select_adapter, **_pyepoll_adapters()}
 
 
 def load(spec: str) -> Adapter:

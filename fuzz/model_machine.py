@@ -30,7 +30,7 @@ import pyepoll
 from . import kernel, strategies
 from .kernel import Outcome, attempt
 from .model import ADD, DEL, MOD, Model
-from .target import BindingUnderTest
+from .target import BindingUnderTest, per_backend
 from .things import Registration, Shared
 
 MAX_FDS = 24
@@ -288,9 +288,8 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
             raise AssertionError(f"{leaked} descriptors leaked by this example")
 
 
-class ModelLibc(ModelMachine):
-    backend = "libc"
-
-
-class ModelSyscall(ModelMachine):
-    backend = "syscall"
+#: The machine once per backend (and FFI): ModelLibc, ModelSyscallCffi...
+MACHINES = per_backend(ModelMachine, "Model", __name__)
+globals().update(MACHINES)
+ModelLibc = MACHINES["ModelLibc"]
+ModelSyscall = MACHINES["ModelSyscall"]

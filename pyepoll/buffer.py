@@ -16,12 +16,13 @@ one of two ways:
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 import operator
 import struct
+from typing import Any
 
 from .abi import EP_MAX_EVENTS, EPOLL_EVENT_FORMAT, EPOLL_EVENT_SIZE
+from .ffi import Ffi, default_ffi_name, get_ffi
 
 __all__ = ["FD_WORD", "EventBuffer", "Events"]
 
@@ -42,12 +43,13 @@ class EventBuffer:
     """Room for ``capacity`` ``struct epoll_event`` records, reusable across waits.
 
     Pass one to the wait functions (``buffer=``) to avoid an allocation per call in a hot loop.
-    A buffer must not be shared by threads that wait at the same time.
+    A buffer must not be shared by threads that wait at the same time.  Its ``pointer`` is made
+    by *ffi* (the default FFI when None); a wait through another FFI makes its own per call.
     """
 
-    __slots__ = ("array", "capacity", "event_words", "fd_words", "pointer", "view")
+    __slots__ = ("capacity", "event_words", "fd_words", "ffi", "memory", "pointer", "view")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, ffi: Ffi | None = None) -> None:
         capacity = operator.index(capacity)
         if not 0 < capacity <= EP_MAX_EVENTS:
             raise ValueError(f"capacity must be between 1 and {EP_MAX_EVENTS}, got {capacity}")
@@ -55,10 +57,11 @@ class EventBuffer:
         size = capacity * EPOLL_EVENT_SIZE
         memory: bytearray | mmap.mmap
         memory = bytearray(size) if size <= _MAPPED_BYTES else mmap.mmap(-1, size)
-        #: What the kernel writes into (passed as ``struct epoll_event *``).
-        self.array = (ctypes.c_char * size).from_buffer(memory)
-        #: ``byref(array)``, made once: ctypes passes it without converting anything per call.
-        self.pointer = ctypes.byref(self.array)
+        #: What the kernel writes into.
+        self.memory = memory
+        self.ffi = ffi if ffi is not None else get_ffi(default_ffi_name())
+        #: ``memory`` as *ffi*'s ``struct epoll_event *`` argument, made once.
+        self.pointer = self.ffi.buffer_pointer(memory)
         #: The raw bytes, for ``struct.unpack_from``.
         self.view = view = memoryview(memory)
         #: The buffer as unsigned 32-bit words: ``events`` of record *i* is word ``i * stride``.
@@ -69,6 +72,10 @@ class EventBuffer:
 
     def __repr__(self) -> str:
         return f"<EventBuffer capacity={self.capacity}>"
+
+    def pointer_for(self, ffi: Ffi) -> Any:
+        """The buffer as an argument of a call through *ffi*."""
+        return self.pointer if ffi is self.ffi else ffi.buffer_pointer(self.memory)
 
     def fds(self, count: int) -> Events:
         """The first ``count`` records as ``(data.fd, events)``, as select.epoll reports them."""

@@ -13,13 +13,12 @@ an inheritable descriptor, exactly as the C call does, and the caller closes wha
 
 from __future__ import annotations
 
-import ctypes
 import errno
 from collections.abc import Iterable
 from typing import Any
 
-from .abi import EP_MAX_EVENTS, EpollEventStruct, KernelTimespec
-from .backends import BackendLike, get_backend
+from .abi import EP_MAX_EVENTS
+from .backends import Backend, BackendLike, get_backend
 from .buffer import EventBuffer, Events
 from .convert import UINT64_MAX, as_c_int, as_int64, as_u64, optional_sigset
 from .errors import raise_errno, raise_last_error
@@ -36,9 +35,9 @@ __all__ = [
 ]
 
 
-def _checked(result: int) -> int:
+def _checked(result: int, chosen: Backend) -> int:
     if result < 0:
-        raise_last_error()
+        raise_last_error(chosen.get_errno)
     return result
 
 
@@ -49,7 +48,8 @@ def epoll_create(size: int, *, backend: BackendLike = None) -> int:
     Raises EINVAL (size <= 0), EMFILE, ENFILE, ENOMEM.  epoll_create(2).
     """
     size = as_c_int(size)
-    return _checked(get_backend(backend).create(size))
+    chosen = get_backend(backend)
+    return _checked(chosen.create(size), chosen)
 
 
 def epoll_create1(flags: int = 0, *, backend: BackendLike = None) -> int:
@@ -58,7 +58,8 @@ def epoll_create1(flags: int = 0, *, backend: BackendLike = None) -> int:
     Raises EINVAL (unknown flag), EMFILE, ENFILE, ENOMEM.  epoll_create(2).
     """
     flags = as_c_int(flags)
-    return _checked(get_backend(backend).create1(flags))
+    chosen = get_backend(backend)
+    return _checked(chosen.create1(flags), chosen)
 
 
 def _event_mask(events: Any) -> int:
@@ -87,21 +88,25 @@ def epoll_ctl(
     """
     epfd, op, fd = as_c_int(epfd), as_c_int(op), as_c_int(fd)
     word = fd & UINT64_MAX if data is None else as_u64(data)
-    event = None if null_event else ctypes.byref(EpollEventStruct(_event_mask(events), word))
-    _checked(get_backend(backend).ctl(epfd, op, fd, event))
+    chosen = get_backend(backend)
+    event = None if null_event else chosen.ffi.event(_event_mask(events), word)
+    _checked(chosen.ctl(epfd, op, fd, event), chosen)
 
 
-def _buffer_for(maxevents: Any, buffer: EventBuffer | None) -> tuple[int, EventBuffer]:
+def _buffer_for(
+    maxevents: Any, buffer: EventBuffer | None, chosen: Backend
+) -> tuple[int, EventBuffer, Any]:
+    """``maxevents`` checked, the buffer to wait into, and its pointer for *chosen*'s FFI."""
     maxevents = as_c_int(maxevents)
     # epoll_wait(2), ERRORS: EINVAL "maxevents is less than or equal to zero", and the kernel's
     # upper bound INT_MAX / sizeof(struct epoll_event): refused here, before any allocation.
     if not 0 < maxevents <= EP_MAX_EVENTS:
         raise_errno(errno.EINVAL)
     if buffer is None:
-        return maxevents, EventBuffer(maxevents)
-    if maxevents > buffer.capacity:
+        buffer = EventBuffer(maxevents, chosen.ffi)
+    elif maxevents > buffer.capacity:
         raise ValueError(f"maxevents {maxevents} exceeds the buffer's capacity {buffer.capacity}")
-    return maxevents, buffer
+    return maxevents, buffer, buffer.pointer_for(chosen.ffi)
 
 
 def _ms_to_ns(timeout_ms: Any) -> int | None:
@@ -126,9 +131,10 @@ def epoll_wait(
     """
     epfd = as_c_int(epfd)
     timeout_ns = _ms_to_ns(timeout_ms)
-    maxevents, buffer = _buffer_for(maxevents, buffer)
-    attempt = ms_attempt(get_backend(backend).wait, epfd, buffer.pointer, maxevents)
-    return buffer.words(wait_with_retry(attempt, timeout_ns))
+    chosen = get_backend(backend)
+    maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    attempt = ms_attempt(chosen.wait, epfd, pointer, maxevents)
+    return buffer.words(wait_with_retry(attempt, timeout_ns, chosen.get_errno))
 
 
 def epoll_pwait(
@@ -146,11 +152,11 @@ def epoll_pwait(
     """
     epfd = as_c_int(epfd)
     timeout_ns = _ms_to_ns(timeout_ms)
-    maxevents, buffer = _buffer_for(maxevents, buffer)
     chosen = get_backend(backend)
-    mask = optional_sigset(sigmask, chosen.sigset_size)
-    attempt = ms_attempt(chosen.pwait, epfd, buffer.pointer, maxevents, mask)
-    return buffer.words(wait_with_retry(attempt, timeout_ns))
+    maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
+    attempt = ms_attempt(chosen.pwait, epfd, pointer, maxevents, mask)
+    return buffer.words(wait_with_retry(attempt, timeout_ns, chosen.get_errno))
 
 
 def epoll_pwait2(
@@ -169,22 +175,22 @@ def epoll_pwait2(
     epoll_pwait2(2).
     """
     epfd = as_c_int(epfd)
-    maxevents, buffer = _buffer_for(maxevents, buffer)
     chosen = get_backend(backend)
-    mask = optional_sigset(sigmask, chosen.sigset_size)
+    maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
     if timeout_ns is not None:
         timeout_ns = as_int64(timeout_ns)
 
     def attempt(remaining_ns: int | None) -> int:
         spec = None
         if remaining_ns is not None:
-            spec = ctypes.byref(KernelTimespec(*divmod(remaining_ns, 1_000_000_000)))
-        return chosen.pwait2(epfd, buffer.pointer, maxevents, spec, mask)
+            spec = chosen.ffi.timespec(*divmod(remaining_ns, 1_000_000_000))
+        return chosen.pwait2(epfd, pointer, maxevents, spec, mask)
 
     if timeout_ns is not None and timeout_ns < 0:
         # No retry policy for a timeout the kernel refuses: one call, its EINVAL raised.
-        return buffer.words(_checked(attempt(timeout_ns)))
-    return buffer.words(wait_with_retry(attempt, timeout_ns))
+        return buffer.words(_checked(attempt(timeout_ns), chosen))
+    return buffer.words(wait_with_retry(attempt, timeout_ns, chosen.get_errno))
 
 
 def epoll_wait_raw(
@@ -197,6 +203,7 @@ def epoll_wait_raw(
     the address of live memory.  Returns the number of events written.
     """
     epfd, maxevents = as_c_int(epfd), as_c_int(maxevents)
-    address = ctypes.c_void_p(as_u64(events_address))
-    attempt = ms_attempt(get_backend(backend).wait, epfd, address, maxevents)
-    return wait_with_retry(attempt, _ms_to_ns(timeout_ms))
+    chosen = get_backend(backend)
+    address = chosen.ffi.address(as_u64(events_address))
+    attempt = ms_attempt(chosen.wait, epfd, address, maxevents)
+    return wait_with_retry(attempt, _ms_to_ns(timeout_ms), chosen.get_errno)
