@@ -226,10 +226,10 @@ class _PyepollRaw:
         backend = self._m.get_backend(self._b)
         events = backend.ffi.address(address)
         if call == "epoll_pwait":
-            count = backend.pwait(epfd, events, maxevents, timeout_ms, None)
+            count = backend.pwait(epfd, events, maxevents, timeout_ms, backend.ffi.null)
         else:
             timespec = backend.ffi.timespec(*divmod(timeout_ms * 1_000_000, 1_000_000_000))
-            count = backend.pwait2(epfd, events, maxevents, timespec, None)
+            count = backend.pwait2(epfd, events, maxevents, timespec, backend.ffi.null)
         if count < 0:
             code = backend.get_errno()
             raise OSError(code, os.strerror(code))

@@ -89,7 +89,7 @@ def epoll_ctl(
     epfd, op, fd = as_c_int(epfd), as_c_int(op), as_c_int(fd)
     word = fd & UINT64_MAX if data is None else as_u64(data)
     chosen = get_backend(backend)
-    event = None if null_event else chosen.ffi.event(_event_mask(events), word)
+    event = chosen.ffi.null if null_event else chosen.ffi.event(_event_mask(events), word)
     _checked(chosen.ctl(epfd, op, fd, event), chosen)
 
 
@@ -182,7 +182,7 @@ def epoll_pwait2(
         timeout_ns = as_int64(timeout_ns)
 
     def attempt(remaining_ns: int | None) -> int:
-        spec = None
+        spec = chosen.ffi.null
         if remaining_ns is not None:
             spec = chosen.ffi.timespec(*divmod(remaining_ns, 1_000_000_000))
         return chosen.pwait2(epfd, pointer, maxevents, spec, mask)

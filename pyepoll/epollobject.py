@@ -36,11 +36,12 @@ from types import TracebackType
 from typing import Any
 
 from .abi import EP_MAX_EVENTS
-from .backends import Backend, BackendLike, RawCall, get_backend
+from .backends import Backend, BackendLike, get_backend
 from .buffer import FD_WORD, EventBuffer, Events
 from .convert import as_c_int, as_event_mask, as_fd, as_u64, poll_timeout_ms, sigset
 from .errors import closed_error, raise_errno, raise_last_error
 from .fdinfo import Interest, interest_list
+from .ffi import RawCall
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
 from .params import EpollParams, epoll_get_params, epoll_set_params
 from .waiting import check_signals, ms_attempt, wait_with_retry

@@ -45,10 +45,10 @@ def _with_sigsetsize(pwait: RawCall, sigsetsize: Any) -> RawCall:
     return call
 
 
-def _without_mask(pwait: RawCall, sigsetsize: Any) -> RawCall:
+def _without_mask(pwait: RawCall, sigsetsize: Any, null: Any) -> RawCall:
     # epoll_wait(2): epoll_pwait with a NULL sigmask is equivalent to epoll_wait.
     def wait(epfd: int, events: Any, maxevents: int, timeout: int) -> int:
-        return pwait(epfd, events, maxevents, timeout, None, sigsetsize)
+        return pwait(epfd, events, maxevents, timeout, null, sigsetsize)
 
     return wait
 
@@ -92,7 +92,8 @@ def load(numbers: SyscallNumbers | None = None, *, ffi: Ffi | None = None) -> Ba
     def waits(**hints: bool) -> RawCall:
         if numbers.epoll_wait is not None:
             return _bind(ffi.syscall(_WAIT, **hints), numbers.epoll_wait)
-        return _without_mask(_bind(ffi.syscall(_PWAIT, **hints), numbers.epoll_pwait), sigsetsize)
+        pwait = _bind(ffi.syscall(_PWAIT, **hints), numbers.epoll_pwait)
+        return _without_mask(pwait, sigsetsize, ffi.null)
 
     return Backend(
         "syscall",

@@ -26,14 +26,14 @@ from __future__ import annotations
 import importlib
 import os
 import platform
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 __all__ = ["FFI_NAMES", "Ffi", "RawCall", "available_ffis", "default_ffi_name", "get_ffi"]
 
 #: Names of the FFIs this package knows, whether or not importable here.
 FFI_NAMES = ("ctypes", "cffi")
 
-#: A raw C call: ints and FFI-made pointers (or ``None``, NULL) in, the C return value out.
+#: A raw C call: ints and FFI-made pointers (or the FFI's ``null``) in, the C result out.
 RawCall = Callable[..., int]
 
 
@@ -42,12 +42,15 @@ class Ffi:
 
     ``function`` and ``syscall`` take C parameter types (``"int"``, ``"void *"``,
     ``"size_t"``), which an FFI that checks them (cffi) declares and one that does not
-    (ctypes, called without ``argtypes`` for speed) ignores.
+    (ctypes, called without ``argtypes`` for speed) ignores.  A NULL pointer argument is
+    :attr:`null`.
     """
 
     name: str
     #: ``-1`` as this FFI passes it fastest to an ``int`` parameter.
     minus_one: Any
+    #: The NULL pointer (``None`` for ctypes, ``ffi.NULL`` for cffi).
+    null: Any
 
     def function(
         self, name: str, params: tuple[str, ...], *, keep_gil: bool = False, errno: bool = True
@@ -87,7 +90,7 @@ class Ffi:
         raise NotImplementedError
 
     def bytes_pointer(self, data: Any) -> Any:
-        """A pointer to the bytes of *data* (any buffer, e.g. a signal set); None is NULL."""
+        """A pointer to the bytes of *data* (any buffer, e.g. a signal set); None gives NULL."""
         raise NotImplementedError
 
     def address(self, value: int) -> Any:
@@ -97,6 +100,14 @@ class Ffi:
     def size_t(self, value: int) -> Any:
         """*value* as this FFI passes a full-width ``size_t`` argument of ``syscall``."""
         raise NotImplementedError
+
+    def views(self, view: memoryview, pointer: Any) -> tuple[Any, Any, Any]:
+        """How to read an event buffer (*view* of its memory, *pointer* made by
+        :meth:`buffer_pointer`): its signed and unsigned 32-bit words, indexable, and either
+        None (decode with strided slices of the words) or an indexable array of
+        ``struct epoll_event`` records with ``.events`` and ``.data`` (decode record by
+        record).  Typed ``memoryview`` casts, by default."""
+        return view.cast("i"), view.cast("I"), None
 
     def __repr__(self) -> str:
         return f"<pyepoll ffi {self.name!r}>"
@@ -118,7 +129,7 @@ def get_ffi(name: str) -> Ffi:
         raise ImportError(_unavailable[name])
     try:
         module = importlib.import_module(f"{__name__}.{name}_ffi")
-        ffi = _loaded[name] = module.load()
+        ffi = _loaded[name] = cast(Ffi, module.load())
     except ImportError as error:
         _unavailable[name] = f"pyepoll FFI {name!r} is not available: {error}"
         raise ImportError(_unavailable[name]) from error

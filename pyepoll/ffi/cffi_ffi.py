@@ -1,21 +1,26 @@
 """The cffi FFI, in ABI mode: ``ffi.dlopen(None)``, no compiler, no build step.
 
 cffi checks every argument against a declared prototype, so each C function is declared
-here, its pointers as ``void *`` (which accepts any cdata pointer or array, and ``None`` as
-NULL).  ``syscall`` is variadic in C; cffi would want a typed cdata per variadic argument,
-so each use casts it to a fixed prototype instead, as ctypes calls it too.  This is sound on
-the architectures pyepoll knows: they pass variadic and fixed integer and pointer arguments
-alike, and glibc's ``syscall`` reads only the argument registers and stack slots.
+here, its pointers as ``void *`` (which accepts any cdata pointer or array, and ``ffi.NULL``,
+but not ``None``).  ``syscall`` is variadic in C; cffi would want a typed cdata per variadic
+argument, so each use casts it to a fixed prototype instead, as ctypes calls it too.  This is
+sound on the architectures pyepoll knows: they pass variadic and fixed integer and pointer
+arguments alike, and glibc's ``syscall`` reads only the argument registers and stack slots.
 
 cffi releases the GIL around every call and always saves errno (``ffi.errno``, per thread),
 so the ``keep_gil`` and ``errno`` hints change nothing here.
+
+Reading the event buffer: under PyPy's JIT, indexing cdata pointers compiles to plain loads,
+and a loop over the records is an order of magnitude faster than PyPy's ``memoryview``
+slices; under CPython, where each index is a generic call, the strided ``memoryview`` slices
+win (measured with 1, 64 and 1000 records).
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Any, cast
-
-import cffi
 
 from ..abi import EPOLL_EVENT_SIZE
 from . import Ffi, RawCall
@@ -38,6 +43,12 @@ struct __kernel_timespec { int64_t tv_sec; int64_t tv_nsec; };
 _EVENT = "struct epoll_event { uint32_t events; uint64_t data; };"
 
 
+# Imported by name: cffi ships no type information (its stubs are a separate package), and
+# everything taken from it here is typed at this module's boundary.
+cffi: Any = importlib.import_module("cffi")
+_JIT = sys.implementation.name == "pypy"
+
+
 class CffiFfi(Ffi):
     """:class:`~pyepoll.ffi.Ffi` over cffi's ABI mode."""
 
@@ -51,6 +62,7 @@ class CffiFfi(Ffi):
         if ffi.sizeof("struct epoll_event") != EPOLL_EVENT_SIZE:
             raise ImportError("cffi's struct epoll_event does not match the ABI's")
         self.lib = ffi.dlopen(None)
+        self.null = ffi.NULL
         self._new = ffi.new
         self._from_buffer = ffi.from_buffer
         self._cast = ffi.cast
@@ -82,13 +94,20 @@ class CffiFfi(Ffi):
         return self._new("struct __kernel_timespec *", (seconds, nanoseconds))
 
     def bytes_pointer(self, data: Any) -> Any:
-        return None if data is None else self._from_buffer(data)
+        return self.null if data is None else self._from_buffer(data)
 
     def address(self, value: int) -> Any:
         return self._cast("void *", value)
 
     def size_t(self, value: int) -> Any:
         return value  # declared size_t in the prototype: cffi passes it full width
+
+    def views(self, view: memoryview, pointer: Any) -> tuple[Any, Any, Any]:
+        if not _JIT:
+            return super().views(view, pointer)
+        cast_ = self._cast
+        records = cast_("struct epoll_event *", pointer)
+        return cast_("int32_t *", pointer), cast_("uint32_t *", pointer), records
 
 
 def load() -> CffiFfi:

@@ -60,6 +60,7 @@ class CtypesFfi(Ffi):
     #: ctypes converts a negative Python int only after a failed unsigned conversion, which
     #: raises and clears an OverflowError on every call: a ready-made C int avoids it.
     minus_one = ctypes.c_int(-1)
+    null = None
 
     def function(
         self, name: str, params: tuple[str, ...], *, keep_gil: bool = False, errno: bool = True
@@ -71,7 +72,7 @@ class CtypesFfi(Ffi):
     ) -> RawCall:
         return c_function("syscall", keep_gil=keep_gil, capture_errno=errno)
 
-    get_errno = staticmethod(ctypes.get_errno)  # type: ignore[assignment]
+    get_errno = staticmethod(ctypes.get_errno)
 
     def set_errno(self, value: int) -> None:
         ctypes.set_errno(value)
