@@ -53,6 +53,8 @@ def _emfile(impl: str) -> str:
 
 def _wakeup_nocap(impl: str) -> str:
     adapter = load(impl)
+    # Load what the implementation loads lazily (cffi, say) while its files are still readable.
+    adapter.create().close()
     r, _ = os.pipe()
     os.setgid(65534)
     os.setuid(65534)
