@@ -248,16 +248,18 @@ class epoll:
         epoll_wait(2).
         """
         # This method is the hot path of every event loop.  ``poll(0)`` and ``poll(0, n)``
-        # (what loops call between callbacks) get a path of their own, picked out by ``is``
-        # tests against the interpreter's cached small ints; every other call, including
-        # 0.0 or an int subclass, takes the general path, which accepts the same values.
-        if timeout is _ZERO and sigmask is None:
+        # (what loops call between callbacks) and ``poll(0.0)`` (what selectors pass) get a
+        # path of their own, picked out by ``is`` tests against the interpreter's cached small
+        # ints and an exact float type test; every other call, including an int or float
+        # subclass, takes the general path, which accepts the same values.
+        if sigmask is None and (timeout is _ZERO or (type(timeout) is float and timeout == 0.0)):
             fast = self._fast  # None once closed, or once data words are reported
-            if fast is not None:
+            if fast is not None and (
+                maxevents is _UNLIMITED
+                or (type(maxevents) is int and 0 < maxevents <= DEFAULT_MAXEVENTS)
+            ):  # anything else: the general path checks it
                 if maxevents is _UNLIMITED:
                     maxevents = DEFAULT_MAXEVENTS
-                elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
-                    return self.poll(0.0, maxevents)  # the general path checks it
                 pool = self._pool
                 try:
                     buffer = pool.pop()
