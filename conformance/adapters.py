@@ -21,6 +21,10 @@ it, never passed:
                 ``close``, ``closed``, the context manager), for the ``python.*`` clauses about
                 what the Python API adds to the calls.
 
+An instance of a select.epoll-like object is polled in every argument form users write, in
+turn (0 and 0.0; no timeout, None, -1 and -1.0; int and float seconds; maxevents left out, -1
+or a count): see :class:`_SelectLikeInstance`.
+
 Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall`` (over
 pyepoll's default FFI), and ``pyepoll-libc-cffi`` and ``pyepoll-syscall-cffi`` (or ``-ctypes``
 on PyPy) for each other FFI installed here.
@@ -32,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import select
 from collections.abc import Iterable
 from typing import Any, Callable, Protocol
@@ -125,12 +128,45 @@ class Adapter:
         return f"<adapter {self.name}>"
 
 
+#: Stands for an argument left out of a call.
+_OMITTED: Any = object()
+
+
+def timeout_forms(timeout_ms: int) -> tuple[Any, ...]:
+    """The ways a user writes select.epoll.poll's *timeout* for *timeout_ms* milliseconds:
+    blocking is no argument, None, -1 or -1.0; zero is 0 or 0.0; a positive timeout is a float
+    of seconds, or also an int when it is whole seconds."""
+    if timeout_ms < 0:
+        return (_OMITTED, None, -1, -1.0)
+    if timeout_ms == 0:
+        return (0, 0.0)
+    if timeout_ms % 1000 == 0:
+        return (timeout_ms // 1000, timeout_ms / 1000)
+    return (timeout_ms / 1000,)
+
+
+def maxevents_forms(maxevents: int) -> tuple[Any, ...]:
+    """The ways a user writes *maxevents*: the default left out or written -1; else itself."""
+    return (_OMITTED, -1) if maxevents == -1 else (maxevents,)
+
+
 class _SelectLikeInstance:
-    """Drives an object shaped like select.epoll (timeouts in seconds, data by keyword)."""
+    """Drives an object shaped like select.epoll (timeouts in seconds, data by keyword).
+
+    ``poll(timeout_ms, maxevents)`` is turned into each of the argument forms users pass, in
+    turn: the *n*-th poll of an instance (from 0) writes the timeout as form ``n`` of
+    :func:`timeout_forms` and maxevents as form ``n // len(timeout forms)`` of
+    :func:`maxevents_forms`, cyclically. So an instance's polls with timeout 0 and the default
+    maxevents are ``poll(0)`` (the int an implementation's fast path may pick out), then
+    ``poll(0.0)``, ``poll(0, -1)``, ``poll(0.0, -1)``; its first blocking one is ``poll()``;
+    a test polling a few times reaches every form. The rotation is per instance, so a test's
+    calls are the same whatever ran before it (and whichever worker runs it).
+    """
 
     def __init__(self, obj: Any, with_data: bool) -> None:
         self._obj = obj
         self._with_data = with_data
+        self._polls = 0
 
     def _args(self, data: int | None) -> dict[str, int]:
         if data is None:
@@ -149,8 +185,19 @@ class _SelectLikeInstance:
         self._obj.unregister(fd)
 
     def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-        timeout = None if timeout_ms < 0 else timeout_ms / 1000
-        return [(int(key), int(mask)) for key, mask in self._obj.poll(timeout, maxevents)]
+        n, self._polls = self._polls, self._polls + 1
+        timeouts = timeout_forms(timeout_ms)
+        timeout = timeouts[n % len(timeouts)]
+        counts = maxevents_forms(maxevents)
+        count = counts[n // len(timeouts) % len(counts)]
+        if count is _OMITTED:
+            args = () if timeout is _OMITTED else (timeout,)
+            events = self._obj.poll(*args)
+        elif timeout is _OMITTED:
+            events = self._obj.poll(maxevents=count)
+        else:
+            events = self._obj.poll(timeout, count)
+        return [(int(key), int(mask)) for key, mask in events]
 
     def close(self) -> None:
         self._obj.close()
@@ -218,21 +265,18 @@ class _PyepollRaw:
         self, epfd: int, address: int, maxevents: int, timeout_ms: int, call: str = "epoll_wait"
     ) -> int:
         """*call* (epoll_wait, epoll_pwait or epoll_pwait2, NULL sigmask) with *address* as the
-        events pointer; the last two straight through the backend's raw callables."""
+        events pointer, through pyepoll's ``*_raw`` functions."""
         if call == "epoll_wait":
-            return int(
-                self._m.epoll_wait_raw(epfd, address, maxevents, timeout_ms, backend=self._b)
+            count = self._m.epoll_wait_raw(epfd, address, maxevents, timeout_ms, backend=self._b)
+        elif call == "epoll_pwait":
+            count = self._m.epoll_pwait_raw(
+                epfd, address, maxevents, timeout_ms, None, backend=self._b
             )
-        backend = self._m.get_backend(self._b)
-        events = backend.ffi.address(address)
-        if call == "epoll_pwait":
-            count = backend.pwait(epfd, events, maxevents, timeout_ms, backend.ffi.null)
         else:
-            timespec = backend.ffi.timespec(*divmod(timeout_ms * 1_000_000, 1_000_000_000))
-            count = backend.pwait2(epfd, events, maxevents, timespec, backend.ffi.null)
-        if count < 0:
-            code = backend.get_errno()
-            raise OSError(code, os.strerror(code))
+            timeout_ns = None if timeout_ms < 0 else timeout_ms * 1_000_000
+            count = self._m.epoll_pwait2_raw(
+                epfd, address, maxevents, timeout_ns, None, backend=self._b
+            )
         return int(count)
 
     def epoll_pwait(
@@ -256,9 +300,11 @@ class _PyepollRaw:
 class PyepollAdapter(SelectLikeAdapter):
     """``pyepoll.epoll`` objects and functions with one backend ("libc" or "syscall")."""
 
-    def __init__(self, backend: str, label: str | None = None) -> None:
+    def __init__(self, backend: str, cls: Any = None, label: str | None = None) -> None:
+        """*cls* replaces ``pyepoll.epoll`` (a violator's subclass of it, say); *label* names
+        the adapter ``pyepoll-<label>`` (default: the backend's name)."""
         pyepoll: Any = importlib.import_module("pyepoll")
-        cls = pyepoll.epoll
+        cls = cls or pyepoll.epoll
 
         def factory(*args: Any, **kwargs: Any) -> Any:
             return cls(*args, backend=backend, **kwargs)
@@ -285,7 +331,7 @@ def _pyepoll_adapters() -> dict[str, Callable[[], Adapter]]:
     # pyepoll-syscall-cffi over each other FFI installed here.
     labels = importlib.import_module("pyepoll.backends").backend_labels()
     return {
-        f"pyepoll-{label}": functools.partial(PyepollAdapter, name, label)
+        f"pyepoll-{label}": functools.partial(PyepollAdapter, name, label=label)
         for label, name in labels.items()
     }
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.adapters import Adapter, Instance
-from conformance.kobjects import Resources, open_fds
+from conformance.kobjects import Resources, open_files, opened_since
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def ep(impl: Adapter, res: Resources) -> Instance:
 
 @pytest.fixture(autouse=True)
 def no_fd_leak() -> Iterator[None]:
-    """Nothing leaks: the set of open descriptors is the same after a test as before it."""
-    before = open_fds()
+    """Nothing leaks: every descriptor opened in a test is closed after it."""
+    before = open_files()
     yield
-    leaked = open_fds() - before
+    leaked = opened_since(before)
     assert not leaked, f"descriptors left open: {sorted(leaked)}"

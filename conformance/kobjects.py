@@ -8,6 +8,7 @@ fd's ``/proc/self/fdinfo`` entry and the running kernel's version.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import platform
 import re
@@ -53,6 +54,32 @@ def kernel_version() -> tuple[int, int]:
 
 def open_fds() -> set[int]:
     return {int(name) for name in os.listdir("/proc/self/fd")}
+
+
+def open_files() -> frozenset[tuple[int, str]]:
+    """Each open descriptor with what /proc/self/fd says it refers to: a number that was
+    closed and handed out again for another file reads as a new entry."""
+    files = set()
+    for fd in open_fds():
+        with suppress(FileNotFoundError):  # the directory fd that listdir() used
+            files.add((fd, os.readlink(f"/proc/self/fd/{fd}")))
+    return frozenset(files)
+
+
+def opened_since(before: frozenset[tuple[int, str]]) -> frozenset[tuple[int, str]]:
+    """What was opened since *before* and is still open after collecting garbage.
+
+    A descriptor of *before* closed meanwhile is no concern of the caller's, even when a
+    garbage collector closed it (PyPy's runs at any allocation); an object that became
+    garbage may still hold one of the new ones until it is collected, and on PyPy a finalizer
+    chain takes one collection per link, so this collects up to four times.
+    """
+    for _ in range(4):
+        new = open_files() - before
+        if not new:
+            return new
+        gc.collect()
+    return open_files() - before
 
 
 def is_open(fd: int) -> bool:

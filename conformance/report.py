@@ -102,8 +102,14 @@ def table(results: Results, clauses: Sequence[Clause], impls: Sequence[str]) -> 
 
 
 def to_json(
-    results: Results, clauses: Sequence[Clause], adapters: Sequence[Adapter], errors: Sequence[str]
+    results: Results,
+    clauses: Sequence[Clause],
+    adapters: Sequence[Adapter],
+    errors: Sequence[str],
+    proof: Any = None,
 ) -> str:
+    """The whole report as one JSON object; with ``--prove``, *proof* (a
+    :class:`conformance.proof.Proof`) adds its ``proof`` section."""
     impls = [a.name for a in adapters]
     document = {
         "contract": CONTRACT_VERSION,
@@ -119,6 +125,8 @@ def to_json(
         },
         "errors": list(errors),
     }
+    if proof is not None:
+        document["proof"] = proof.as_dict()
     return json.dumps(document, indent=2) + "\n"
 
 

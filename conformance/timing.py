@@ -45,9 +45,10 @@ _WAITS = WAIT_SYSCALLS.get(platform.machine())
 T = TypeVar("T")
 
 
-def wait_arguments(native_id: int) -> list[int] | None:
-    """The six arguments of the wait syscall thread *native_id* of this process sleeps in, or
-    None if it is not asleep in one of WAIT_SYSCALLS (or that cannot be seen here).
+def wait_syscall(native_id: int) -> tuple[int, list[int]] | None:
+    """The number and six arguments of the wait syscall thread *native_id* of this process
+    sleeps in, or None if it is not asleep in one of WAIT_SYSCALLS (or that cannot be seen
+    here).
 
     ``/proc/<pid>/task/<tid>/syscall`` holds the number of the syscall the thread is blocked
     in, its six arguments, the stack and the instruction pointer (hex), or ``running``.
@@ -61,7 +62,13 @@ def wait_arguments(native_id: int) -> list[int] | None:
         return None
     if len(fields) < 7 or not fields[0].isdigit() or int(fields[0]) not in _WAITS:
         return None
-    return [int(field, 16) for field in fields[1:7]]
+    return int(fields[0]), [int(field, 16) for field in fields[1:7]]
+
+
+def wait_arguments(native_id: int) -> list[int] | None:
+    """The six arguments of :func:`wait_syscall`, or None."""
+    seen = wait_syscall(native_id)
+    return None if seen is None else seen[1]
 
 
 def sleeping_in_wait(native_id: int) -> bool | None:

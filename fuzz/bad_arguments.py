@@ -77,13 +77,16 @@ class BadArgumentRules(DifferentialBase):
             made.append(factory(*args))
             return None
 
-        self.agree(
-            f"epoll{args!r}",
-            attempt(lambda: build(select.epoll)),  # type: ignore[arg-type]
-            attempt(lambda: build(self.new_sut)),
-        )
-        for ep in made:
-            ep.close()  # type: ignore[attr-defined]
+        # Closed even when the sides disagree: no descriptor is left to the collector.
+        try:
+            self.agree(
+                f"epoll{args!r}",
+                attempt(lambda: build(select.epoll)),  # type: ignore[arg-type]
+                attempt(lambda: build(self.new_sut)),
+            )
+        finally:
+            for ep in made:
+                ep.close()  # type: ignore[attr-defined]
 
     @precondition(lambda self: REFERENCE_CHECKS_ARGUMENTS)
     @rule(

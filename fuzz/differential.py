@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import consumes, multiple, precondition, rule
 
 import pyepoll
+from tests.kernel import eventfd_add, new_pipe
 
 from . import kernel, strategies
 from .bad_arguments import BadArgumentRules
@@ -49,7 +50,7 @@ class DifferentialMachine(BadArgumentRules):
     @precondition(room_for_fds)
     @rule(target=fds)
     def new_pipe(self) -> object:
-        r, w = kernel.pipe()
+        r, w = new_pipe()
         return multiple(*self.adopt("pipe_r", r) + self.adopt("pipe_w", w))
 
     @precondition(room_for_fds)
@@ -92,7 +93,7 @@ class DifferentialMachine(BadArgumentRules):
     )
     def write(self, fd: Shared, size: int, value: int) -> None:
         if fd.kind == "eventfd":
-            attempt(lambda: kernel.eventfd_write(fd.fd, value))
+            attempt(lambda: eventfd_add(fd.fd, value))
         else:
             attempt(lambda: os.write(fd.fd, b"x" * size))
 

@@ -29,6 +29,9 @@ from typing import Callable, Union
 
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant
 
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import fd_table
+
 from . import kernel
 from .kernel import Outcome, attempt
 from .target import BindingUnderTest, kernel_interest
@@ -68,7 +71,7 @@ class DifferentialBase(BindingUnderTest, RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fds_at_start = kernel.open_fds()
+        self.fds_at_start = fd_table()
         self.shared: list[Shared] = []
         self.pairs: list[EpollPair] = []
         self.names: tuple[dict[int, str], dict[int, str]] = ({}, {})
@@ -158,6 +161,4 @@ class DifferentialBase(BindingUnderTest, RuleBasedStateMachine):
             pair.close()
         for fd in self.shared:
             kernel.close_quietly(fd.fd)
-        leaked = kernel.open_fds() - self.fds_at_start
-        if leaked:
-            raise AssertionError(f"{leaked} descriptors leaked by this example")
+        assert_no_leak(self.fds_at_start)

@@ -1,65 +1,31 @@
-"""Kernel objects the fuzzer drives, and how it records what a call did.
+"""The kernel objects only the fuzzer makes, and how it records what a call did.
 
 Every descriptor is created non-blocking and close-on-exec, so no rule can block the run
 and nothing leaks into child processes. Readiness comes from real kernel objects only:
-pipe(2), socketpair(2) (AF_UNIX, SOCK_STREAM) and eventfd(2). ``os.eventfd`` exists on
-Python 3.10+; on 3.9 the libc wrapper is called through ctypes.
+pipe(2), socketpair(2) (AF_UNIX, SOCK_STREAM) and eventfd(2). The helpers the core tests use
+too (pipes, eventfds, the descriptor table, fdinfo) live in :mod:`tests.kernel`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import socket
-import struct
 from dataclasses import dataclass
 from typing import Callable
 
-#: eventfd(2) flags; EFD_NONBLOCK and EFD_CLOEXEC equal O_NONBLOCK and O_CLOEXEC on Linux.
+from tests.kernel import EFD_CLOEXEC, EFD_NONBLOCK, new_eventfd
+
+#: eventfd(2) EFD_SEMAPHORE: each read takes 1 from the counter.
 EFD_SEMAPHORE = 1
-EFD_FLAGS = os.O_NONBLOCK | os.O_CLOEXEC
 
 #: eventfd(2): the counter never exceeds 0xfffffffffffffffe; writing 2**64 - 1 is EINVAL.
 EVENTFD_MAX = 2**64 - 2
 
-_libc: ctypes.CDLL | None = None
-
-
-def _eventfd_libc(initval: int, flags: int) -> int:
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    fd = int(_libc.eventfd(ctypes.c_uint(initval), ctypes.c_int(flags)))
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return fd
-
 
 def eventfd(initval: int = 0, semaphore: bool = False) -> int:
     """eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC [| EFD_SEMAPHORE])."""
-    flags = EFD_FLAGS | (EFD_SEMAPHORE if semaphore else 0)
-    make = getattr(os, "eventfd", None)
-    if make is not None:
-        return int(make(initval, flags))
-    return _eventfd_libc(initval, flags)
-
-
-def eventfd_write(fd: int, value: int) -> None:
-    """write(2) of one 8-byte counter increment."""
-    os.write(fd, struct.pack("=Q", value))
-
-
-def eventfd_read(fd: int) -> int:
-    """read(2) of the 8-byte counter (or 1 in semaphore mode)."""
-    data = os.read(fd, 8)
-    return int(struct.unpack("=Q", data)[0])
-
-
-def pipe() -> tuple[int, int]:
-    """pipe2(O_NONBLOCK | O_CLOEXEC) -> (read end, write end)."""
-    return os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    return new_eventfd(initval, EFD_NONBLOCK | EFD_CLOEXEC | (EFD_SEMAPHORE if semaphore else 0))
 
 
 def socketpair() -> tuple[int, int]:
@@ -100,11 +66,6 @@ def close_quietly(fd: int) -> None:
     """close(2) for teardown: a descriptor that is already gone is not an error there."""
     with contextlib.suppress(OSError):
         os.close(fd)
-
-
-def open_fds() -> int:
-    """How many descriptors this process holds (/proc/self/fd), for leak checks."""
-    return len(os.listdir("/proc/self/fd"))
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import errno
 import os
 import select
 
+from tests.kernel import interest_entries
+
 from . import strategies as ev
 from .kernel import Outcome, failure
 from .model_files import EventFd, File, pipe, socketpair
@@ -47,12 +49,11 @@ def _keeps_wakeup() -> bool:
         r, w = os.pipe()
         try:
             probe.register(r, select.EPOLLIN | ev.EPOLLWAKEUP)
-            with open(f"/proc/self/fdinfo/{probe.fileno()}") as info:
-                line = next(x for x in info if x.startswith("tfd:"))
+            (entry,) = interest_entries(probe.fileno())
         finally:
             os.close(r)
             os.close(w)
-    return bool(int(line.split("events:")[1].split()[0], 16) & ev.EPOLLWAKEUP)
+    return bool(entry.events & ev.EPOLLWAKEUP)
 
 
 KEEPS_WAKEUP = _keeps_wakeup()

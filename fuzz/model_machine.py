@@ -26,6 +26,8 @@ from hypothesis.stateful import (
 )
 
 import pyepoll
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import eventfd_add, eventfd_drain, fd_table, new_pipe
 
 from . import kernel, strategies
 from .kernel import Outcome, attempt
@@ -63,7 +65,7 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fds_at_start = kernel.open_fds()
+        self.fds_at_start = fd_table()
         self.model = Model()
         self.open: list[Shared] = []
         self.watched: list[Watched] = []
@@ -82,7 +84,7 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
     @precondition(room_for_fds)
     @rule(target=fds)
     def new_pipe(self) -> object:
-        r, w = kernel.pipe()
+        r, w = new_pipe()
         self.model.open_pipe(r, w)
         return multiple(*self.adopt("pipe_r", r) + self.adopt("pipe_w", w))
 
@@ -98,7 +100,7 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
     def new_eventfd(self, initval: int, semaphore: bool) -> Shared:
         fd = kernel.eventfd(0, semaphore)
         if initval:  # eventfd(2) takes an unsigned int; larger counts come from a write
-            kernel.eventfd_write(fd, initval)
+            eventfd_add(fd, initval)
         self.model.open_eventfd(fd, initval, semaphore)
         return self.adopt("eventfd", fd)[0]
 
@@ -144,7 +146,7 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
     def read(self, fd: Shared, size: int) -> None:
         call: Callable[[], object]
         if fd.kind == "eventfd":
-            call = lambda: kernel.eventfd_read(fd.fd)  # noqa: E731
+            call = lambda: eventfd_drain(fd.fd)  # noqa: E731
         else:
             call = lambda: len(os.read(fd.fd, size))  # noqa: E731
         self.agree(f"read({fd!r}, {size})", attempt(call), self.model.read(fd.fd, size))
@@ -283,9 +285,7 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
             watched.ep.close()
         for fd in self.open:
             kernel.close_quietly(fd.fd)
-        leaked = kernel.open_fds() - self.fds_at_start
-        if leaked:
-            raise AssertionError(f"{leaked} descriptors leaked by this example")
+        assert_no_leak(self.fds_at_start)
 
 
 #: The machine once per backend (and FFI): ModelLibc, ModelSyscallCffi...

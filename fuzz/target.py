@@ -7,20 +7,14 @@ deliberately broken subclass of :class:`pyepoll.epoll`.
 
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple, TypeVar
+from typing import ClassVar, TypeVar
 
 import pyepoll
 from pyepoll.backends import backend_labels
+from tests.kernel import Registration as Entry
+from tests.kernel import interest_entries
 
 _Machine = TypeVar("_Machine", bound="BindingUnderTest")
-
-
-class Entry(NamedTuple):
-    """One interest-list entry, as compared: fd, events, data."""
-
-    fd: int
-    events: int
-    data: int
 
 
 class BindingUnderTest:
@@ -58,5 +52,6 @@ def per_backend(base: type[_Machine], stem: str, module: str) -> dict[str, type[
 
 
 def kernel_interest(epfd: int) -> list[Entry]:
-    """The interest list of any epoll fd, read from /proc/self/fdinfo (proc(5))."""
-    return [Entry(i.fd, i.events, i.data) for i in pyepoll.interest_list(epfd)]
+    """The interest list of any epoll fd, read from /proc/self/fdinfo (proc(5)) by the suites'
+    own parser, not by pyepoll's, which is under test."""
+    return interest_entries(epfd)

@@ -13,6 +13,9 @@ Layers, each its own module:
 * :mod:`pyepoll.selectors`, :mod:`pyepoll.asyncio` — ``EpollSelector`` and an asyncio event
   loop on it (``import pyepoll.asyncio``; it is not imported here, to keep asyncio out of
   programs that do not use it).
+* :mod:`pyepoll.install` — :func:`install` / :func:`uninstall` / :func:`installed`: switch
+  ``select``, ``selectors`` and asyncio's default loop to pyepoll for the whole program
+  (``python -m pyepoll run`` does it before a program's first line).
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from .calls import (
     epoll_ctl,
     epoll_pwait,
     epoll_pwait2,
+    epoll_pwait2_raw,
+    epoll_pwait_raw,
     epoll_wait,
     epoll_wait_raw,
 )
 from .epollobject import epoll
 from .fdinfo import Interest, interest_list
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
+from .install import install, installed, is_installed, uninstall
 from .params import EpollParams, epoll_get_params, epoll_set_params
 from .selectors import EpollSelector
 
@@ -92,10 +98,16 @@ __all__ = [
     "epoll_get_params",
     "epoll_pwait",
     "epoll_pwait2",
+    "epoll_pwait2_raw",
+    "epoll_pwait_raw",
     "epoll_set_params",
     "epoll_wait",
     "epoll_wait_raw",
     "get_backend",
+    "install",
+    "installed",
     "interest_list",
+    "is_installed",
     "set_default_backend",
+    "uninstall",
 ]

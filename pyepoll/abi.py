@@ -53,7 +53,7 @@ class SyscallNumbers(NamedTuple):
     epoll_pwait2: int
 
 
-#: Per-architecture syscall numbers (arch/*/entry/syscalls tables of the kernel source).
+#: Per-architecture syscall numbers (the ``arch/*/entry/syscalls`` tables of the kernel source).
 #: ``epoll_pwait2`` (Linux 5.11) got the same number, 441, on every architecture.
 SYSCALLS: dict[str, SyscallNumbers] = {
     "x86_64": SyscallNumbers(213, 291, 233, 232, 281, 441),

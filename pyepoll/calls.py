@@ -2,7 +2,8 @@
 
 Each function is a thin, checked wrapper around one C call.  Arguments are range-checked
 before any syscall (a C ``int`` that does not fit raises OverflowError, a ``maxevents`` the
-kernel would refuse raises its EINVAL); failures raise ``OSError`` with the kernel's errno,
+kernel would refuse raises its EINVAL, except in the ``*_raw`` waits, which pass everything on
+to the kernel); failures raise ``OSError`` with the kernel's errno,
 as the standard subclass (FileExistsError for EEXIST, ...).  Waits return ``(data, events)``
 pairs, ``data`` being the full 64-bit word stored with the registration.  Waits retry EINTR
 (PEP 475, see :mod:`pyepoll.waiting`).
@@ -30,6 +31,8 @@ __all__ = [
     "epoll_ctl",
     "epoll_pwait",
     "epoll_pwait2",
+    "epoll_pwait2_raw",
+    "epoll_pwait_raw",
     "epoll_wait",
     "epoll_wait_raw",
 ]
@@ -154,9 +157,40 @@ def epoll_pwait(
     timeout_ns = _ms_to_ns(timeout_ms)
     chosen = get_backend(backend)
     maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    return buffer.words(_pwait(chosen, epfd, pointer, maxevents, timeout_ns, sigmask))
+
+
+def _pwait(
+    chosen: Backend,
+    epfd: int,
+    events: Any,
+    maxevents: int,
+    timeout_ns: int | None,
+    sigmask: Iterable[int] | None,
+) -> int:
+    """epoll_pwait with the EINTR policy; the count."""
     mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
-    attempt = ms_attempt(chosen.pwait, epfd, pointer, maxevents, mask)
-    return buffer.words(wait_with_retry(attempt, timeout_ns, chosen.get_errno))
+    attempt = ms_attempt(chosen.pwait, epfd, events, maxevents, mask)
+    return wait_with_retry(attempt, timeout_ns, chosen.get_errno)
+
+
+def _pwait2(
+    chosen: Backend, epfd: int, events: Any, maxevents: int, timeout_ns: Any, mask: Any
+) -> int:
+    """epoll_pwait2 with *timeout_ns* (None blocks) and the EINTR policy; the count."""
+    if timeout_ns is not None:
+        timeout_ns = as_int64(timeout_ns)
+
+    def attempt(remaining_ns: int | None) -> int:
+        spec = chosen.ffi.null
+        if remaining_ns is not None:
+            spec = chosen.ffi.timespec(*divmod(remaining_ns, 1_000_000_000))
+        return chosen.pwait2(epfd, events, maxevents, spec, mask)
+
+    if timeout_ns is not None and timeout_ns < 0:
+        # No retry policy for a timeout the kernel refuses: one call, its EINVAL raised.
+        return _checked(attempt(timeout_ns), chosen)
+    return wait_with_retry(attempt, timeout_ns, chosen.get_errno)
 
 
 def epoll_pwait2(
@@ -178,19 +212,17 @@ def epoll_pwait2(
     chosen = get_backend(backend)
     maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
     mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
-    if timeout_ns is not None:
-        timeout_ns = as_int64(timeout_ns)
+    return buffer.words(_pwait2(chosen, epfd, pointer, maxevents, timeout_ns, mask))
 
-    def attempt(remaining_ns: int | None) -> int:
-        spec = chosen.ffi.null
-        if remaining_ns is not None:
-            spec = chosen.ffi.timespec(*divmod(remaining_ns, 1_000_000_000))
-        return chosen.pwait2(epfd, pointer, maxevents, spec, mask)
 
-    if timeout_ns is not None and timeout_ns < 0:
-        # No retry policy for a timeout the kernel refuses: one call, its EINVAL raised.
-        return buffer.words(_checked(attempt(timeout_ns), chosen))
-    return buffer.words(wait_with_retry(attempt, timeout_ns, chosen.get_errno))
+# -- the raw waits: any events address, any maxevents, passed on to the kernel unchecked -----
+
+
+def _raw_args(
+    epfd: Any, events_address: Any, maxevents: Any, chosen: Backend
+) -> tuple[int, Any, int]:
+    events = chosen.ffi.address(as_u64(events_address))
+    return as_c_int(epfd), events, as_c_int(maxevents)
 
 
 def epoll_wait_raw(
@@ -199,11 +231,54 @@ def epoll_wait_raw(
     """``epoll_wait(epfd, (struct epoll_event *)events_address, maxevents, timeout)``.
 
     UNSAFE: the kernel writes up to *maxevents* records at *events_address*.  This exists to
-    exercise epoll_wait(2), ERRORS: EFAULT (pass 0, or an unmapped address); never pass
-    the address of live memory.  Returns the number of events written.
+    exercise epoll_wait(2), ERRORS: EFAULT (pass 0, or an unmapped address) and EINVAL
+    (*maxevents* is passed on unchecked, so 0 or less reaches the kernel); never pass the
+    address of live memory smaller than *maxevents* records.  Returns the number of events
+    written.
     """
-    epfd, maxevents = as_c_int(epfd), as_c_int(maxevents)
     chosen = get_backend(backend)
-    address = chosen.ffi.address(as_u64(events_address))
-    attempt = ms_attempt(chosen.wait, epfd, address, maxevents)
+    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents, chosen)
+    attempt = ms_attempt(chosen.wait, epfd, events, maxevents)
     return wait_with_retry(attempt, _ms_to_ns(timeout_ms), chosen.get_errno)
+
+
+def epoll_pwait_raw(
+    epfd: int,
+    events_address: int,
+    maxevents: int,
+    timeout_ms: int,
+    sigmask: Iterable[int] | None = None,
+    *,
+    backend: BackendLike = None,
+) -> int:
+    """``epoll_pwait(epfd, (struct epoll_event *)events_address, maxevents, timeout,
+    &sigmask)``; *sigmask* ``None`` is a NULL mask.
+
+    UNSAFE in the same way as :func:`epoll_wait_raw`; the number of events written.
+    epoll_wait(2), epoll_pwait().
+    """
+    chosen = get_backend(backend)
+    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents, chosen)
+    return _pwait(chosen, epfd, events, maxevents, _ms_to_ns(timeout_ms), sigmask)
+
+
+def epoll_pwait2_raw(
+    epfd: int,
+    events_address: int,
+    maxevents: int,
+    timeout_ns: int | None = None,
+    sigmask: Iterable[int] | None = None,
+    *,
+    backend: BackendLike = None,
+) -> int:
+    """``epoll_pwait2(epfd, (struct epoll_event *)events_address, maxevents, &timeout,
+    &sigmask)``; *timeout_ns* ``None`` is a NULL timeout, *sigmask* ``None`` a NULL mask.
+    Linux 5.11.
+
+    UNSAFE in the same way as :func:`epoll_wait_raw`; the number of events written.
+    epoll_pwait2(2).
+    """
+    chosen = get_backend(backend)
+    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents, chosen)
+    mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
+    return _pwait2(chosen, epfd, events, maxevents, timeout_ns, mask)

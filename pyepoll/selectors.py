@@ -59,18 +59,24 @@ class EpollSelector(selectors.EpollSelector):
 
     Same methods, results and exceptions as the standard library's class; ``fileno()`` is
     the pyepoll epoll fd and :attr:`backend` says which backend reaches the kernel.
+    Like the stdlib's class, it builds its poller with the class attribute ``_selector_cls``,
+    which a subclass or a test (``mock.patch``) may replace.
     """
 
-    _selector_cls: Callable[[], epoll]
+    _selector_cls: Callable[[], epoll] = epoll
     _selector: epoll
 
     def __init__(self, *, backend: BackendLike = None) -> None:
-        # The stdlib constructor builds its poller with self._selector_cls(); an instance
-        # attribute carries the backend into that call.
-        self._selector_cls = functools.partial(epoll, backend=backend)
+        if backend is not None:
+            # The stdlib constructor calls self._selector_cls() without arguments: only an
+            # instance attribute can carry the backend into that call.  It hides a class-level
+            # _selector_cls, so it is set only when a backend is named (which asks for exactly
+            # that); otherwise a subclass's or a patch's _selector_cls is used as in the stdlib.
+            self._selector_cls = functools.partial(epoll, backend=backend)
+        factory = self._selector_cls
         super().__init__()
         poller: object = getattr(self, "_selector", None)
-        if not isinstance(poller, epoll):
+        if _makes_pyepoll(factory) and not isinstance(poller, epoll):
             close: Callable[[], object] = getattr(poller, "close", lambda: None)
             close()
             raise RuntimeError(
@@ -82,3 +88,11 @@ class EpollSelector(selectors.EpollSelector):
     def backend(self) -> Backend:
         """The backend of the underlying :class:`pyepoll.epoll`."""
         return self._selector.backend
+
+
+def _makes_pyepoll(factory: object) -> bool:
+    """Whether calling ``factory()`` makes a :class:`pyepoll.epoll`: pyepoll's own factories
+    (the class, a subclass, a ``partial`` of either).  Any other override is the caller's."""
+    if isinstance(factory, functools.partial):
+        factory = factory.func
+    return isinstance(factory, type) and issubclass(factory, epoll)

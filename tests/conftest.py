@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +22,7 @@ import pytest
 import pyepoll
 from pyepoll.backends import BACKEND_NAMES
 from pyepoll.ffi import FFI_NAMES
+from tests.fd_leaks import assert_no_leak
 from tests.kernel import KernelObjects, fd_table
 from tests.signals import Recorder, recording_handler
 from tests.waits import WAITS, TimedWait
@@ -54,17 +54,12 @@ def kernel() -> Iterator[KernelObjects]:
 
 @pytest.fixture(autouse=True)
 def fd_leak_guard() -> Iterator[None]:
-    """Compare /proc/self/fd before and after the test.
-
-    A descriptor that only garbage still holds counts once the garbage is collected; the
-    (slow) collection runs only when the table has changed."""
+    """Compare /proc/self/fd before and after the test (:func:`tests.fd_leaks.leaked_since`:
+    a descriptor that only garbage holds is no leak; the slow collections run only when the
+    table has gained an entry)."""
     before = fd_table()
     yield
-    leaked = fd_table() - before
-    if leaked:
-        gc.collect()
-        leaked = fd_table() - before
-    assert not leaked, f"descriptors left open: {sorted(leaked)}"
+    assert_no_leak(before)
 
 
 @pytest.fixture

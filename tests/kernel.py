@@ -1,8 +1,10 @@
-"""Real kernel objects for the tests: pipes, socketpairs, eventfds, regular files.
+"""Real kernel objects for the tests and the fuzzer, and what /proc says about them.
 
 Nothing here imitates the kernel. Every helper returns a real descriptor, and
 :class:`KernelObjects` closes whatever a test leaves open so that the fd-leak guard in
-``conftest.py`` only sees what the code under test leaked.
+``conftest.py`` (:mod:`tests.fd_leaks`) only sees what the code under test leaked. The
+fuzzer (``fuzz/``) shares these helpers; the conformance suite keeps its own on purpose
+(``conformance/kobjects.py``): an oracle does not share code with what it judges.
 """
 
 from __future__ import annotations
@@ -10,15 +12,22 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import re
 import socket
 import struct
-from typing import Callable
+from typing import Callable, NamedTuple
 
 #: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
 EFD_NONBLOCK = os.O_NONBLOCK
 EFD_CLOEXEC = os.O_CLOEXEC
 
 FdTable = frozenset[tuple[int, str]]
+
+#: One registration line of an epoll fd's fdinfo (fs/eventpoll.c, ep_show_fdinfo).
+TFD_LINE = re.compile(
+    r"^tfd: *(\d+) events: *([0-9a-f]+) data: *([0-9a-f]+)"
+    r"  pos:-?\d+ ino:[0-9a-f]+ sdev:[0-9a-f]+$"
+)
 
 
 @functools.cache
@@ -41,6 +50,11 @@ def new_eventfd(initval: int = 0, flags: int = EFD_NONBLOCK | EFD_CLOEXEC) -> in
     """A fresh eventfd; readable (EPOLLIN) exactly while its counter is non-zero."""
     make: Callable[[int, int], int] = getattr(os, "eventfd", _libc_eventfd)
     return make(initval, flags)
+
+
+def new_pipe() -> tuple[int, int]:
+    """pipe2(O_NONBLOCK | O_CLOEXEC): (read end, write end)."""
+    return os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
 
 
 def eventfd_add(fd: int, value: int = 1) -> None:
@@ -69,6 +83,28 @@ def fd_table() -> FdTable:
             continue
         entries.add((int(name), target))
     return frozenset(entries)
+
+
+class Registration(NamedTuple):
+    """One interest-list entry as /proc shows it: the fd number, stored mask, data word."""
+
+    fd: int
+    events: int
+    data: int
+
+
+def interest_entries(epfd: int) -> list[Registration]:
+    """The interest list of any epoll fd, parsed from /proc/self/fdinfo (proc(5)), in the
+    kernel's order, independently of pyepoll (whose own parser is under test)."""
+    with open(f"/proc/self/fdinfo/{epfd}", encoding="ascii") as info:
+        lines = [line for line in info.read().splitlines() if line.startswith("tfd:")]
+    entries = []
+    for line in lines:
+        m = TFD_LINE.match(line)
+        if m is None:
+            raise AssertionError(f"unexpected fdinfo line {line!r}")
+        entries.append(Registration(int(m[1]), int(m[2], 16), int(m[3], 16)))
+    return entries
 
 
 def fd_target(fd: int) -> str:
@@ -106,7 +142,7 @@ class KernelObjects:
 
     def pipe(self) -> tuple[int, int]:
         """A non-blocking pipe, (read end, write end)."""
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        r, w = new_pipe()
         return self.track(r), self.track(w)
 
     def socketpair(self) -> tuple[socket.socket, socket.socket]:

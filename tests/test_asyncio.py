@@ -25,6 +25,8 @@ import pyepoll.asyncio
 from conformance.timing import later
 from pyepoll import BACKEND_NAMES
 from pyepoll.selectors import EpollSelector
+from tests.fd_leaks import assert_no_leak
+from tests.kernel import fd_table
 
 T = TypeVar("T")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -48,9 +50,9 @@ def run(backend: str, main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: errors.append(ctx))
         return await main()
 
-    fds_before = set(os.listdir("/proc/self/fd"))
+    fds_before = fd_table()
     result = pyepoll.asyncio.run(checked(), backend=backend)
-    assert set(os.listdir("/proc/self/fd")) <= fds_before
+    assert_no_leak(fds_before)
     assert errors == []
     return result
 

@@ -25,7 +25,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.on_pyepoll import assert_on_pyepoll
+
 ROOT = Path(__file__).resolve().parent.parent
+
+#: ``python -m`` arguments that run a module on pyepoll and report what it sat on.
+RUN = ["pyepoll", "run", "-m", "tests.on_pyepoll"]
 
 #: name -> (module arguments, counts partial writes in blocked_sends)
 SERVERS: dict[str, tuple[list[str], bool]] = {
@@ -36,6 +41,10 @@ SERVERS: dict[str, tuple[list[str], bool]] = {
     "threaded": (["examples.threaded_echo_server"], False),
     "asyncio-default": (["examples.asyncio_echo_server", "--loop", "default"], True),
     "asyncio-pyepoll": (["examples.asyncio_echo_server", "--loop", "pyepoll"], True),
+    # The unchanged programs on the stock epoll, switched by python -m pyepoll run; the
+    # tests.on_pyepoll wrapper reports what their epolls and loops really sat on.
+    "run-select-lt": ([*RUN, "examples.echo_server", "--impl", "select", "--mode", "lt"], True),
+    "run-asyncio-default": ([*RUN, "examples.asyncio_echo_server", "--loop", "default"], True),
 }
 
 #: Generous bound for anything that should take milliseconds (the machine is shared).
@@ -47,6 +56,7 @@ class Server:
 
     def __init__(self, name: str) -> None:
         args, self.counts_blocked_sends = SERVERS[name]
+        self.switched = args[: len(RUN)] == RUN
         self.proc = subprocess.Popen(
             [sys.executable, "-m", *args, "--port", "0"],
             cwd=ROOT,
@@ -89,6 +99,8 @@ class Server:
         except subprocess.TimeoutExpired:
             raise AssertionError(f"no exit {PATIENCE} s after {sig!r}:\n{self.threads()}") from None
         assert self.proc.returncode == 0, err
+        if self.switched:
+            assert_on_pyepoll(err)
         match = re.search(r"^stats: (.*)$", err, re.MULTILINE)
         assert match is not None, err
         return {k: int(v) for k, v in (kv.split("=") for kv in match.group(1).split())}

@@ -1,10 +1,12 @@
-"""The C-semantics waits: epoll_wait, epoll_pwait, epoll_pwait2, epoll_wait_raw, and the
+"""The C-semantics waits: epoll_wait, epoll_pwait, epoll_pwait2, their ``*_raw`` forms, and the
 reusable EventBuffer.  The kernel can never write past a buffer: maxevents is checked against
 its capacity before any syscall."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import signal
 from typing import Callable
 
 import pytest
@@ -148,22 +150,75 @@ def test_event_buffer_is_reused_across_waits(
     assert (first, second) == ([(5, EPOLLIN)], [(6, EPOLLIN)])
 
 
-# -- epoll_wait_raw: the EFAULT clause -------------------------------------------------------
+# -- the raw waits: any address, any maxevents, straight to the kernel ----------------------
+
+RawWait = Callable[..., int]
+
+RAW_WAITS: dict[str, RawWait] = {
+    "epoll_wait_raw": lambda e, a, n, b: pyepoll.epoll_wait_raw(e, a, n, 0, backend=b),
+    "epoll_pwait_raw": lambda e, a, n, b: pyepoll.epoll_pwait_raw(e, a, n, 0, None, backend=b),
+    "epoll_pwait_raw-mask": lambda e, a, n, b: pyepoll.epoll_pwait_raw(
+        e, a, n, 0, [signal.SIGUSR1], backend=b
+    ),
+    "epoll_pwait2_raw": lambda e, a, n, b: pyepoll.epoll_pwait2_raw(e, a, n, 0, None, backend=b),
+    "epoll_pwait2_raw-mask": lambda e, a, n, b: pyepoll.epoll_pwait2_raw(
+        e, a, n, 0, [signal.SIGUSR1], backend=b
+    ),
+}
 
 
-def test_wait_raw_null_buffer_with_an_event_is_efault(
-    kernel: KernelObjects, backend: str, epfd: int
+@pytest.fixture(params=sorted(RAW_WAITS))
+def raw_wait(request: pytest.FixtureRequest) -> RawWait:
+    """One of the raw waits, ``wait(epfd, address, maxevents, backend)``, timeout 0."""
+    return RAW_WAITS[request.param]
+
+
+def test_raw_wait_null_buffer_with_an_event_is_efault(
+    kernel: KernelObjects, backend: str, epfd: int, raw_wait: RawWait
 ) -> None:
     efd = kernel.readable_eventfd()
     pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, efd, EPOLLIN, backend=backend)
     with pytest.raises(OSError) as excinfo:
-        pyepoll.epoll_wait_raw(epfd, 0, 1, 0, backend=backend)
+        raw_wait(epfd, 0, 1, backend)
     assert_oserror(excinfo, errno.EFAULT)
 
 
-def test_wait_raw_null_buffer_without_events_returns_zero(backend: str, epfd: int) -> None:
+def test_raw_wait_null_buffer_without_events_returns_zero(
+    backend: str, epfd: int, raw_wait: RawWait
+) -> None:
     # The kernel only touches the buffer when it has an event to copy.
-    assert pyepoll.epoll_wait_raw(epfd, 0, 1, 0, backend=backend) == 0
+    assert raw_wait(epfd, 0, 1, backend) == 0
+
+
+@pytest.mark.parametrize("maxevents", [0, -1, -(2**31)])
+def test_raw_wait_passes_nonpositive_maxevents_to_the_kernel(
+    kernel: KernelObjects, backend: str, epfd: int, raw_wait: RawWait, maxevents: int
+) -> None:
+    # A valid buffer and a ready event: only the kernel's maxevents check can refuse the call.
+    pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, kernel.readable_eventfd(), EPOLLIN, backend=backend)
+    buffer = pyepoll.EventBuffer(4)
+    with pytest.raises(OSError) as excinfo:
+        raw_wait(
+            epfd, ctypes.addressof(ctypes.c_char.from_buffer(buffer.memory)), maxevents, backend
+        )
+    assert_oserror(excinfo, errno.EINVAL)
+
+
+def test_raw_wait_writes_records_at_the_address(
+    kernel: KernelObjects, backend: str, epfd: int, raw_wait: RawWait
+) -> None:
+    add_ready(kernel, backend, epfd, 3)
+    buffer = pyepoll.EventBuffer(3)
+    count = raw_wait(epfd, ctypes.addressof(ctypes.c_char.from_buffer(buffer.memory)), 2, backend)
+    assert count == 2
+    got = buffer.words(3)
+    assert {data for data, _ in got[:2]} < {0, 1, 2} and got[2] == (0, 0)
+
+
+def test_raw_pwait2_negative_timeout_is_einval(backend: str, epfd: int) -> None:
+    with pytest.raises(OSError) as excinfo:
+        pyepoll.epoll_pwait2_raw(epfd, 0, 1, -1, backend=backend)
+    assert_oserror(excinfo, errno.EINVAL)
 
 
 # -- sigmask validation ----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from conformance import timing
 from pyepoll import BACKEND_NAMES, epoll, get_backend
 from pyepoll.selectors import EpollSelector
+from tests.kernel import interest_entries
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 Factory = Callable[[], selectors.BaseSelector]
@@ -41,17 +42,6 @@ for _name in BACKEND_NAMES:
 # epoll_wait(2) and epoll_pwait(2) numbers, whose 4th argument is the timeout in ms.
 #: Whether this machine shows which epoll wait a thread sleeps in (and its arguments).
 WAIT_SYSCALLS = platform.machine() in timing.WAIT_SYSCALLS
-
-
-def open_fds() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
-
-
-@pytest.fixture(autouse=True)
-def no_fd_leak() -> Iterator[None]:
-    before = open_fds()
-    yield
-    assert open_fds() - before == set()
 
 
 @pytest.fixture(params=sorted(FACTORIES))
@@ -97,10 +87,8 @@ def pipe() -> Iterator[Pipe]:
 def watched(epfd: int) -> dict[int, int]:
     """The kernel's interest list of ``epfd``: {fd: events}, from /proc/self/fdinfo, without
     EPOLLERR and EPOLLHUP, which the kernel adds to every registration (epoll_ctl(2))."""
-    with open(f"/proc/self/fdinfo/{epfd}") as f:
-        rows = [line.split() for line in f if line.startswith("tfd:")]
     always = select.EPOLLERR | select.EPOLLHUP
-    return {int(row[1]): int(row[3], 16) & ~always for row in rows}
+    return {entry.fd: entry.events & ~always for entry in interest_entries(epfd)}
 
 
 def epfd_of(selector: selectors.BaseSelector) -> int:
@@ -590,6 +578,32 @@ def test_refuses_to_run_on_select_epoll(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(selectors._PollLikeSelector, "__init__", init_without_the_hook)
     with pytest.raises(RuntimeError, match="_selector_cls"):
         EpollSelector()
+
+
+def test_class_level_selector_cls_is_used_and_backend_overrides_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in the stdlib, the poller comes from the class attribute _selector_cls, which a
+    # subclass or a patch may replace; only backend= sets (and so wins with) an instance one.
+    made: list[object] = []
+
+    def counting_epoll() -> epoll:
+        poller = epoll(backend="syscall")
+        made.append(poller)
+        return poller
+
+    class Subclass(EpollSelector):
+        _selector_cls = staticmethod(counting_epoll)
+
+    with Subclass() as sel:
+        assert made == [getattr(sel, "_selector")]  # noqa: B009 (private on purpose)
+        assert sel.backend is get_backend("syscall")
+    with Subclass(backend="libc") as sel:
+        assert len(made) == 1
+        assert sel.backend is get_backend("libc")
+    monkeypatch.setattr(EpollSelector, "_selector_cls", staticmethod(counting_epoll))
+    with EpollSelector() as patched:
+        assert made[1] is getattr(patched, "_selector")  # noqa: B009
 
 
 def test_unknown_backend_is_valueerror_and_opens_nothing() -> None:

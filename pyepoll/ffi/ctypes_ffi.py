@@ -78,8 +78,12 @@ class CtypesFfi(Ffi):
         ctypes.set_errno(value)
 
     def buffer_pointer(self, memory: Any) -> Any:
-        # byref of an array made once: ctypes passes it without converting anything per call.
-        return ctypes.byref((ctypes.c_char * len(memory)).from_buffer(memory))
+        # ``byref`` of the first byte, made once: ctypes passes it without converting anything
+        # per call.  Deliberately not a ``c_char * size`` array: that would make a ctypes type
+        # per size, which 3.9-3.11 cache only weakly, so a buffer's death would leave the dead
+        # type (a self-referencing cycle) to the cycle collector.  ``from_buffer`` keeps
+        # ``memory`` alive and checks only that one byte fits.
+        return ctypes.byref(ctypes.c_char.from_buffer(memory))
 
     def event(self, events: int, data: int) -> Any:
         return ctypes.byref(EpollEventStruct(events, data))

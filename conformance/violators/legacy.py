@@ -1,9 +1,10 @@
-"""Deliberately wrong implementations, for checking that the suite can fail.
+"""The suite's first four violators, each select.epoll with one mistake.
 
-Each class is select.epoll with one mistake; ``python -m conformance --impl
-conformance.broken:SwallowsEexist`` must report ``epoll_ctl.EEXIST`` as FAIL and exit 1, and
-likewise for the others (test_runner.py checks this). They also show the smallest third-party
-implementation: any callable shaped like select.epoll, named as ``module:attribute``.
+They are not :class:`~conformance.violators._base.Wrapped` adapters on purpose: they show the
+smallest third-party implementation the runner accepts, any callable shaped like select.epoll
+named as ``module:attribute`` (so they have no data word, no raw calls: those clauses are n/a
+for them). ``python -m conformance --impl conformance.violators.legacy:SwallowsEexist`` reports
+``epoll_ctl.EEXIST`` as FAIL and exits 1.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import select
 from typing import Any
+
+from conformance.violators import violates
 
 DEFAULT_MASK = select.EPOLLIN | select.EPOLLPRI | select.EPOLLOUT
 
@@ -40,31 +43,34 @@ class _Delegate:
         return self._epoll.fileno()
 
 
+@violates("epoll_ctl.EEXIST")
 class SwallowsEexist(_Delegate):
-    """Registering a registered fd again "succeeds" silently (epoll_ctl.EEXIST)."""
+    """Registering a registered fd again "succeeds" silently."""
 
     def register(self, fd: int, eventmask: int = DEFAULT_MASK) -> None:
         with contextlib.suppress(FileExistsError):
             super().register(fd, eventmask)
 
 
+@violates("epoll_ctl.EPOLLET")
 class DropsEdgeTrigger(_Delegate):
-    """EPOLLET is quietly dropped: every registration is level-triggered (epoll_ctl.EPOLLET)."""
+    """EPOLLET is quietly dropped: every registration is level-triggered."""
 
     def register(self, fd: int, eventmask: int = DEFAULT_MASK) -> None:
         super().register(fd, eventmask & ~select.EPOLLET)
 
 
+@violates("epoll_wait.maxevents")
 class IgnoresMaxevents(_Delegate):
-    """Every ready fd is returned, whatever maxevents says (epoll_wait.maxevents)."""
+    """Every ready fd is returned, whatever maxevents says."""
 
     def poll(self, timeout: float | None = None, maxevents: int = -1) -> Any:
         return super().poll(timeout)
 
 
+@violates("epoll_ctl.EINVAL.exclusive_registered")
 class ModifyReregisters(_Delegate):
-    """MOD done as DEL then ADD, which loses EPOLLEXCLUSIVE's rules
-    (epoll_ctl.EINVAL.exclusive_registered)."""
+    """MOD is done as DEL then ADD, which loses EPOLLEXCLUSIVE's rules."""
 
     def modify(self, fd: int, eventmask: int) -> None:
         self.unregister(fd)

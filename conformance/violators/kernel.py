@@ -1,0 +1,243 @@
+"""Violators of the kernel-behaviour clauses: implementations that misreport what Linux did.
+
+A kernel fact is inherited by any implementation that passes calls through; these break the
+pass-through at one point (an errno rewritten or swallowed, an argument "fixed up", an event
+hidden, a descriptor substituted), which is what an emulator or a careless wrapper does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterable, Iterator
+
+from conformance import adapters
+from conformance import flags as F
+from conformance.violators import violates
+from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw
+
+#: The bits the kernel accepts together with EPOLLEXCLUSIVE (fs/eventpoll.c).
+_EXCLUSIVE_OK = F.EPOLLIN | F.EPOLLOUT | F.EPOLLERR | F.EPOLLHUP | F.EPOLLWAKEUP | F.EPOLLET
+
+
+def _is_epoll(fd: int) -> bool:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def _errno_swapped(first: int, second: int) -> Iterator[None]:
+    """Re-raise an OSError carrying *first* as *second* and the other way round."""
+    try:
+        yield
+    except OSError as exc:
+        swap = {first: second, second: first}
+        if exc.errno not in swap:
+            raise
+        code = swap[exc.errno]
+        raise OSError(code, os.strerror(code)) from None
+
+
+@violates("kernel.ctl_null_event")
+class NullEventIsEmpty(Wrapped):
+    """A NULL event pointer for EPOLL_CTL_ADD or MOD is taken as an empty event, not EFAULT."""
+
+    class Raw(WrappedRaw):
+        def epoll_ctl(
+            self,
+            epfd: int,
+            op: int,
+            fd: int,
+            events: int = 0,
+            data: int | None = None,
+            *,
+            null_event: bool = False,
+        ) -> None:
+            if null_event and op != F.EPOLL_CTL_DEL:
+                null_event, events = False, 0
+            self.inner.epoll_ctl(epfd, op, fd, events, data, null_event=null_event)
+
+
+@violates("kernel.nesting_depth")
+class NestingErrnoSwapped(Wrapped):
+    """Adding an epoll instance to another reports ELOOP as EINVAL and EINVAL as ELOOP."""
+
+    class Instance(WrappedInstance):
+        def register(self, fd: int, events: int, data: int | None = None) -> None:
+            if not _is_epoll(fd):
+                self.inner.register(fd, events, data)
+                return
+            with _errno_swapped(errno.ELOOP, errno.EINVAL):
+                self.inner.register(fd, events, data)
+
+
+@violates("kernel.exclusive_bits")
+class ExclusiveMasksBits(Wrapped):
+    """With EPOLLEXCLUSIVE, the bits the kernel refuses are dropped instead of failing."""
+
+    class Instance(WrappedInstance):
+        def register(self, fd: int, events: int, data: int | None = None) -> None:
+            if events & F.EPOLLEXCLUSIVE:
+                events &= _EXCLUSIVE_OK | F.EPOLLEXCLUSIVE
+            self.inner.register(fd, events, data)
+
+
+@violates("kernel.exclusive_del")
+class ExclusiveNeverAgain(Wrapped):
+    """An EPOLLEXCLUSIVE registration, once removed, cannot be added again (EEXIST)."""
+
+    class Instance(WrappedInstance):
+        def __init__(self, inner: adapters.Instance, adapter: Wrapped) -> None:
+            super().__init__(inner, adapter)
+            self.exclusive: set[int] = set()
+            self.removed: set[int] = set()
+
+        def register(self, fd: int, events: int, data: int | None = None) -> None:
+            if events & F.EPOLLEXCLUSIVE and fd in self.removed:
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+            self.inner.register(fd, events, data)
+            if events & F.EPOLLEXCLUSIVE:
+                self.exclusive.add(fd)
+
+        def unregister(self, fd: int) -> None:
+            self.inner.unregister(fd)
+            if fd in self.exclusive:
+                self.exclusive.discard(fd)
+                self.removed.add(fd)
+
+
+@violates("kernel.nested_propagation")
+class HidesNestedInstances(Wrapped):
+    """A wait never reports a nested epoll instance as ready."""
+
+    class Instance(WrappedInstance):
+        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> adapters.Events:
+            events = self.inner.poll(timeout_ms, maxevents)
+            return [(key, mask) for key, mask in events if not _is_epoll(key)]
+
+
+@violates("kernel.round_robin_order", "epoll_wait.notes.round_robin")
+class LowestFdsFirst(Wrapped):
+    """A wait returns the ready fds lowest first, so that with fewer slots than ready fds the
+    highest ones starve."""
+
+    class Instance(WrappedInstance):
+        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> adapters.Events:
+            events = sorted(self.inner.poll(timeout_ms, -1))
+            return events if maxevents < 0 else events[:maxevents]
+
+
+@violates("kernel.dup_unremovable")
+class UnregisterIgnoresEbadf(Wrapped):
+    """Removing a descriptor that is closed "succeeds" silently instead of failing with EBADF."""
+
+    class Instance(WrappedInstance):
+        def unregister(self, fd: int) -> None:
+            try:
+                self.inner.unregister(fd)
+            except OSError as exc:
+                if exc.errno != errno.EBADF:
+                    raise
+
+
+@violates("kernel.err_hup_stored")
+class AlsoAsksForPri(Wrapped):
+    """Every registration (but an exclusive one, where the kernel refuses it) also asks for
+    EPOLLPRI, so the stored mask is not the one requested plus EPOLLERR|EPOLLHUP."""
+
+    class Instance(WrappedInstance):
+        def register(self, fd: int, events: int, data: int | None = None) -> None:
+            self.inner.register(fd, self._more(events), data)
+
+        def modify(self, fd: int, events: int, data: int | None = None) -> None:
+            self.inner.modify(fd, self._more(events), data)
+
+        @staticmethod
+        def _more(events: int) -> int:
+            return events if events & F.EPOLLEXCLUSIVE else events | F.EPOLLPRI
+
+
+@violates("kernel.fdinfo_format")
+class RegistersADuplicate(Wrapped):
+    """register() adds a duplicate of the descriptor (reporting the original number as the
+    data word), so the kernel's tfd is not the descriptor the caller registered."""
+
+    class Instance(WrappedInstance):
+        def __init__(self, inner: adapters.Instance, adapter: Wrapped) -> None:
+            super().__init__(inner, adapter)
+            self.dups: dict[int, int] = {}
+
+        def register(self, fd: int, events: int, data: int | None = None) -> None:
+            if fd in self.dups:
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+            dup = os.dup(fd)
+            try:
+                self.inner.register(dup, events, fd if data is None else data)
+            except BaseException:
+                os.close(dup)
+                raise
+            self.dups[fd] = dup
+
+        def modify(self, fd: int, events: int, data: int | None = None) -> None:
+            self.inner.modify(self.dups.get(fd, fd), events, fd if data is None else data)
+
+        def unregister(self, fd: int) -> None:
+            self.inner.unregister(self.dups.get(fd, fd))
+            if fd in self.dups:
+                os.close(self.dups.pop(fd))
+
+        def close(self) -> None:
+            for dup in self.dups.values():
+                os.close(dup)
+            self.dups.clear()
+            self.inner.close()
+
+
+@violates("kernel.busy_poll.roundtrip")
+class DropsPreferBusyPoll(Wrapped):
+    """EPIOCSPARAMS is sent with prefer_busy_poll cleared."""
+
+    class Raw(WrappedRaw):
+        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
+            usecs, budget, _ = params
+            self.inner.set_params(epfd, (usecs, budget, 0), pad)
+
+
+@violates("kernel.busy_poll.ENOTTY")
+class BusyPollOnAnyFile(Wrapped):
+    """The busy-poll ioctls on a file that is not an epoll instance "succeed" (reading zeros)."""
+
+    class Raw(WrappedRaw):
+        def get_params(self, epfd: int) -> tuple[int, int, int]:
+            if not _is_epoll(epfd):
+                return (0, 0, 0)
+            return self.inner.get_params(epfd)
+
+        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
+            if _is_epoll(epfd):
+                self.inner.set_params(epfd, params, pad)
+
+
+@violates("kernel.busy_poll.EINVAL")
+class ClampsBusyPollParams(Wrapped):
+    """EPIOCSPARAMS clamps prefer_busy_poll to 1 and clears the padding instead of EINVAL."""
+
+    class Raw(WrappedRaw):
+        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
+            usecs, budget, prefer = params
+            self.inner.set_params(epfd, (usecs, budget, min(prefer, 1)), 0)
+
+
+@violates("kernel.pwait2.EINVAL_timeout")
+class ClampsNegativePwait2Timeout(Wrapped):
+    """epoll_pwait2 with a negative timeout waits 0 ns instead of failing with EINVAL."""
+
+    class Raw(WrappedRaw):
+        def epoll_pwait2(
+            self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Iterable[int] | None
+        ) -> adapters.Events:
+            clamped = None if timeout_ns is None else max(timeout_ns, 0)
+            return self.inner.epoll_pwait2(epfd, maxevents, clamped, sigmask)
