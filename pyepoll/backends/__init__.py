@@ -29,6 +29,7 @@ from typing import Union
 from ..ffi import FFI_NAMES, Ffi, RawCall, default_ffi_name, get_ffi
 
 __all__ = [
+    "BACKEND_CHOICES",
     "BACKEND_NAMES",
     "KINDS",
     "Backend",
@@ -57,6 +58,8 @@ def _backend_names() -> tuple[str, ...]:
 #: Full names (``kind+ffi``) of the backends whose FFI is installed here, the default FFI's
 #: first: what the test suite runs on.
 BACKEND_NAMES = _backend_names()
+#: Every name ``backend=`` accepts here: a bare kind (over the default FFI) or a full name.
+BACKEND_CHOICES = (*KINDS, *BACKEND_NAMES)
 
 
 def backend_labels() -> dict[str, str]:
