@@ -1,26 +1,45 @@
-"""Cost of ``epoll.poll(0)``: pyepoll against select.epoll, as ratios, in one process.
+"""Cost of ``epoll.poll(0)`` and ``poll(0.0)``: pyepoll (every backend and FFI) against
+select.epoll, as ratios, in one process.
 
-Each round builds one select.epoll and one pyepoll.epoll per backend watching the same N ready
-fds (eventfd-like pipes with a byte buffered, so every fd stays ready: level-triggered), then
-times the implementations in interleaved batches and keeps, per implementation, the best
-batch (the least disturbed by the rest of a shared machine).  Only ratios are reported: they
-compare like with like inside one process at one moment.
+Each case builds one select.epoll and one pyepoll.epoll per backend (``kind+ffi``, see
+``pyepoll.BACKEND_NAMES``) watching the same N ready fds (pipes with a byte buffered, so every
+fd stays ready: level-triggered), then times the implementations in interleaved batches, in a
+fresh random order each round.  ``poll(0)`` is what event loops call between callbacks;
+``poll(0.0)`` is what the selectors module passes (a float), which takes pyepoll's general
+path.  Only ratios are reported, each computed within one round (both sides saw the same
+moment of a shared machine; each round keeps each implementation's best of 3 batches): the
+median over rounds is the typical cost, the worst round the spread; the load average before
+and after is printed with the table.
 
-Run: ``python -m benchmarks.bench_poll [--batches 30] [--calls 2000]``
+Run: ``python -m benchmarks.bench_poll [--rounds 15] [--calls 2000] [--ready 1,64,1000]``
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import select
+import statistics
 import sys
 import time
-from typing import Callable
+from typing import Callable, Union
 
 import pyepoll
 
 READY_COUNTS = (1, 64, 1000)
+#: Batches per implementation and round; a round keeps each one's best.
+BATCHES = 3
+clock = time.perf_counter
+TIMEOUTS = (0, 0.0)
+
+#: The issue's targets, pyepoll / select.epoll at most this, per ready count and interpreter.
+TARGETS = {
+    "PyPy": {1: 1.3, 64: 1.1, 1000: 1.0},
+    "CPython": {1: 1.5},
+}
+
+Poller = Union[select.epoll, pyepoll.epoll]
 
 
 def _ready_pipes(count: int) -> list[tuple[int, int]]:
@@ -32,29 +51,51 @@ def _ready_pipes(count: int) -> list[tuple[int, int]]:
     return pipes
 
 
-def _best_per_call(poll: Callable[[float], object], calls: int) -> float:
-    start = time.perf_counter()
+_LOOP = """
+def per_call(poll, timeout, calls, clock):
+    start = clock()
     for _ in range(calls):
-        poll(0)
-    return (time.perf_counter() - start) / calls
+        poll(timeout)
+    return (clock() - start) / calls
+"""
 
 
-def measure(ready: int, batches: int, calls: int) -> dict[str, float]:
-    """Best seconds per ``poll(0)`` call for each implementation, with *ready* ready fds."""
+def _timer() -> Callable[[Callable[[float], object], float, int, Callable[[], float]], float]:
+    # A timing loop of its own for each implementation: PyPy's JIT compiles a loop per code
+    # object, and one loop shared by all implementations would be compiled for the first
+    # and then run a chain of guards for the others.
+    namespace: dict[str, Callable[..., float]] = {}
+    exec(compile(_LOOP, "<bench_poll>", "exec"), namespace)
+    return namespace["per_call"]
+
+
+def measure(ready: int, timeout: float, rounds: int, calls: int) -> dict[str, list[float]]:
+    """Per implementation, the seconds per ``poll(timeout)`` call in each round (its best
+    batch of the round)."""
     pipes = _ready_pipes(ready)
-    pollers: dict[str, select.epoll | pyepoll.epoll] = {"select": select.epoll()}
+    pollers: dict[str, Poller] = {"select": select.epoll()}
     for name in pyepoll.BACKEND_NAMES:
-        pollers[f"pyepoll-{name}"] = pyepoll.epoll(backend=name)
+        pollers[name] = pyepoll.epoll(backend=name)
     try:
-        for poller in pollers.values():
+        timers = {name: _timer() for name in pollers}
+        for name, poller in pollers.items():
             for r, _ in pipes:
                 poller.register(r, select.EPOLLIN)
-            assert len(poller.poll(0)) == ready
-        best = dict.fromkeys(pollers, float("inf"))
-        for _ in range(batches):
-            for name, poller in pollers.items():
-                best[name] = min(best[name], _best_per_call(poller.poll, calls))
-        return best
+            assert len(poller.poll(timeout)) == ready
+            timers[name](poller.poll, timeout, calls, clock)  # warm-up: PyPy's JIT compiles
+        samples: dict[str, list[float]] = {name: [] for name in pollers}
+        order = list(pollers)
+        for _ in range(rounds):
+            # A round: BATCHES batches of each, interleaved in random order, the best kept.
+            best = dict.fromkeys(pollers, float("inf"))
+            for _ in range(BATCHES):
+                random.shuffle(order)
+                for name in order:
+                    per_call = timers[name](pollers[name].poll, timeout, calls, clock)
+                    best[name] = min(best[name], per_call)
+            for name in pollers:
+                samples[name].append(best[name])
+        return samples
     finally:
         for poller in pollers.values():
             poller.close()
@@ -63,28 +104,46 @@ def measure(ready: int, batches: int, calls: int) -> dict[str, float]:
             os.close(w)
 
 
-#: The issue's targets: pyepoll-libc / select.epoll at most this, per ready count.
-TARGETS = {1: 1.5, 64: 1.1, 1000: 1.0}
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--batches", type=int, default=30, help="interleaved timed batches (the best is kept)"
-    )
-    parser.add_argument("--calls", type=int, default=2000, help="poll(0) calls per batch")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case")
+    parser.add_argument("--calls", type=int, default=1000, help="calls per timed batch (1 fd)")
+    parser.add_argument("--ready", default=",".join(map(str, READY_COUNTS)), help="ready fds")
     args = parser.parse_args()
-    names = [f"pyepoll-{name}" for name in pyepoll.BACKEND_NAMES]
-    print(f"Python {sys.version.split()[0]}, best of {args.batches} interleaved batches\n")
-    print("| ready fds | select.epoll | " + " | ".join(names) + " | target (libc) |")
-    print("|---:|---:|" + "---:|" * len(names) + "---:|")
-    for ready in READY_COUNTS:
+    implementation = sys.implementation.name.replace("pypy", "PyPy").replace("cpython", "CPython")
+    targets = TARGETS.get(implementation, {})
+    names = list(pyepoll.BACKEND_NAMES)
+    print(
+        f"{implementation} {sys.version.split()[0]}, {args.rounds} interleaved rounds; "
+        f"load average before: {_load()}\n"
+        "cells: median ratio pyepoll / select.epoll over rounds (worst round), "
+        "select.epoll's median µs per call\n"
+    )
+    print("| ready fds | timeout | select.epoll | " + " | ".join(names) + " | target |")
+    print("|---:|---:|---:|" + "---:|" * len(names) + "---:|")
+    for ready in (int(n) for n in args.ready.split(",")):
         calls = max(20, args.calls * 4 // ready) if ready > 1 else args.calls
-        best = measure(ready, args.batches, calls)
-        base = best["select"]
-        cells = [f"{best[name] * 1e6:.2f} µs ({best[name] / base:.2f}x)" for name in names]
-        row = [str(ready), f"{base * 1e6:.2f} µs", *cells, f"<= {TARGETS[ready]}x"]
-        print("| " + " | ".join(row) + " |")
+        for timeout in TIMEOUTS:
+            samples = measure(ready, timeout, args.rounds, calls)
+            base = samples["select"]
+            cells = []
+            for name in names:
+                ratios = [mine / theirs for mine, theirs in zip(samples[name], base)]
+                cells.append(f"{statistics.median(ratios):.2f}x ({max(ratios):.2f}x)")
+            target = targets.get(ready)
+            row = [
+                str(ready),
+                repr(timeout),
+                f"{statistics.median(base) * 1e6:.2f} µs",
+                *cells,
+                f"<= {target}x" if target else "",
+            ]
+            print("| " + " | ".join(row) + " |", flush=True)
+    print(f"\nload average after: {_load()}")
 
 
 if __name__ == "__main__":

@@ -25,13 +25,16 @@ An instance of a select.epoll-like object is polled in every argument form users
 turn (0 and 0.0; no timeout, None, -1 and -1.0; int and float seconds; maxevents left out, -1
 or a count): see :class:`_SelectLikeInstance`.
 
-Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall``.
+Built-ins: ``select`` (CPython's select.epoll), ``pyepoll-libc`` and ``pyepoll-syscall`` (over
+pyepoll's default FFI), and ``pyepoll-libc-cffi`` and ``pyepoll-syscall-cffi`` (or ``-ctypes``
+on PyPy) for each other FFI installed here.
 Anything else is named ``module:attribute``: either an :class:`Adapter` (instance or subclass),
 or a callable with select.epoll's constructor signature, adapted like ``select``.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import select
 from collections.abc import Iterable
@@ -297,8 +300,9 @@ class _PyepollRaw:
 class PyepollAdapter(SelectLikeAdapter):
     """``pyepoll.epoll`` objects and functions with one backend ("libc" or "syscall")."""
 
-    def __init__(self, backend: str, cls: Any = None) -> None:
-        """*cls* replaces ``pyepoll.epoll`` (a violator's subclass of it, say)."""
+    def __init__(self, backend: str, cls: Any = None, label: str | None = None) -> None:
+        """*cls* replaces ``pyepoll.epoll`` (a violator's subclass of it, say); *label* names
+        the adapter ``pyepoll-<label>`` (default: the backend's name)."""
         pyepoll: Any = importlib.import_module("pyepoll")
         cls = cls or pyepoll.epoll
 
@@ -308,7 +312,8 @@ class PyepollAdapter(SelectLikeAdapter):
         factory.__module__ = "pyepoll"  # where its constants are (EPOLLIN, EPOLL_CLOEXEC...)
 
         factory.fromfd = lambda fd: cls.fromfd(fd, backend=backend)  # type: ignore[attr-defined]
-        super().__init__(f"pyepoll-{backend}", factory, f"pyepoll.epoll(backend={backend!r})")
+        name = f"pyepoll-{label or backend}"
+        super().__init__(name, factory, f"pyepoll.epoll(backend={backend!r})")
         self.capabilities = ALL_CAPABILITIES
         self._raw = _PyepollRaw(backend)
 
@@ -321,11 +326,17 @@ def _select_adapter() -> Adapter:
     return SelectLikeAdapter("select", select.epoll, "CPython select.epoll")
 
 
-BUILTINS: dict[str, Callable[[], Adapter]] = {
-    "select": _select_adapter,
-    "pyepoll-libc": lambda: PyepollAdapter("libc"),
-    "pyepoll-syscall": lambda: PyepollAdapter("syscall"),
-}
+def _pyepoll_adapters() -> dict[str, Callable[[], Adapter]]:
+    # pyepoll-libc and pyepoll-syscall over the default FFI, pyepoll-libc-cffi (say) and
+    # pyepoll-syscall-cffi over each other FFI installed here.
+    labels = importlib.import_module("pyepoll.backends").backend_labels()
+    return {
+        f"pyepoll-{label}": functools.partial(PyepollAdapter, name, label=label)
+        for label, name in labels.items()
+    }
+
+
+BUILTINS: dict[str, Callable[[], Adapter]] = {"select": _select_adapter, **_pyepoll_adapters()}
 
 
 def load(spec: str) -> Adapter:

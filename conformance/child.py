@@ -115,6 +115,8 @@ def _stored_wakeup_mask(adapter: Adapter, fd: int) -> int:
 
 def _wakeup_nocap(impl: str) -> str:
     adapter = load(impl)
+    # Load what the implementation loads lazily (cffi, say) while its files are still readable.
+    adapter.create().close()
     r, _ = os.pipe()
     _stored_wakeup_mask(adapter, r)  # with privileges: every lazy import happens here
     _drop_privileges()

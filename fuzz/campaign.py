@@ -1,6 +1,6 @@
 """``python -m fuzz``: a time-bounded fuzzing campaign on every core asked for.
 
-Each worker process cycles through the machines (differential and model, both backends,
+Each worker process cycles through the machines (differential and model, every backend and FFI,
 or those named with ``--machines``), running chunks of random examples with the example
 database in ``.hypothesis/examples``: Hypothesis replays saved failures first, so a failure
 found once is found again at once by the next run. A machine that fails is reported with
@@ -25,12 +25,12 @@ from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
-from .differential import DifferentialLibc, DifferentialSyscall
-from .model_machine import ModelLibc, ModelSyscall
+from . import differential, model_machine
 from .profiles import SLOW_OK
 
 MACHINES: dict[str, type[RuleBasedStateMachine]] = {
-    cls.__name__: cls for cls in (DifferentialLibc, DifferentialSyscall, ModelLibc, ModelSyscall)
+    **differential.MACHINES,
+    **model_machine.MACHINES,
 }
 CHUNK = 25
 DATABASE = ".hypothesis/examples"

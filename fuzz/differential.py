@@ -22,6 +22,7 @@ from . import kernel, strategies
 from .bad_arguments import BadArgumentRules
 from .differential_base import MAX_NESTED, MAX_PAIRS, MAX_SHARED, NESTED_BASE, Target
 from .kernel import Outcome, attempt
+from .target import per_backend
 from .things import EpollPair, Fileno, Registration, Shared
 
 # (either side's epoll object, the fd argument: of any kind, the fuzzer passes bad ones too)
@@ -221,9 +222,8 @@ class DifferentialMachine(BadArgumentRules):
             self.poll(pair, maxevents, 0)
 
 
-class DifferentialLibc(DifferentialMachine):
-    backend = "libc"
-
-
-class DifferentialSyscall(DifferentialMachine):
-    backend = "syscall"
+#: The machine once per backend (and FFI): DifferentialLibc, DifferentialSyscallCffi...
+MACHINES = per_backend(DifferentialMachine, "Differential", __name__)
+globals().update(MACHINES)
+DifferentialLibc = MACHINES["DifferentialLibc"]
+DifferentialSyscall = MACHINES["DifferentialSyscall"]

@@ -32,7 +32,7 @@ from tests.kernel import eventfd_add, eventfd_drain, fd_table, new_pipe
 from . import kernel, strategies
 from .kernel import Outcome, attempt
 from .model import ADD, DEL, MOD, Model
-from .target import BindingUnderTest
+from .target import BindingUnderTest, per_backend
 from .things import Registration, Shared
 
 MAX_FDS = 24
@@ -288,9 +288,8 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
         assert_no_leak(self.fds_at_start)
 
 
-class ModelLibc(ModelMachine):
-    backend = "libc"
-
-
-class ModelSyscall(ModelMachine):
-    backend = "syscall"
+#: The machine once per backend (and FFI): ModelLibc, ModelSyscallCffi...
+MACHINES = per_backend(ModelMachine, "Model", __name__)
+globals().update(MACHINES)
+ModelLibc = MACHINES["ModelLibc"]
+ModelSyscall = MACHINES["ModelSyscall"]

@@ -7,11 +7,14 @@ deliberately broken subclass of :class:`pyepoll.epoll`.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import pyepoll
+from pyepoll.backends import backend_labels
 from tests.kernel import Registration as Entry
 from tests.kernel import interest_entries
+
+_Machine = TypeVar("_Machine", bound="BindingUnderTest")
 
 
 class BindingUnderTest:
@@ -34,6 +37,18 @@ class BindingUnderTest:
     def sut_interest(ep: pyepoll.epoll) -> list[Entry]:
         """The interest list as the object under test reports it."""
         return [Entry(i.fd, i.events, i.data) for i in ep.interest_list()]
+
+
+def per_backend(base: type[_Machine], stem: str, module: str) -> dict[str, type[_Machine]]:
+    """One subclass of *base* per backend label, named ``<stem>Libc``, ``<stem>Syscall``
+    (default FFI), ``<stem>LibcCffi``... (see :func:`pyepoll.backends.backend_labels`).
+    The caller binds them as attributes of *module*, where pickle finds them."""
+    machines: dict[str, type[_Machine]] = {}
+    for label, name in backend_labels().items():
+        class_name = stem + "".join(part.title() for part in label.split("-"))
+        namespace = {"backend": name, "__module__": module, "__qualname__": class_name}
+        machines[class_name] = type(class_name, (base,), namespace)
+    return machines
 
 
 def kernel_interest(epfd: int) -> list[Entry]:

@@ -13,10 +13,10 @@ import pytest
 
 from tests.fd_leaks import abandoned_descriptors
 
-from .differential import DifferentialLibc
-from .model_machine import ModelLibc
+from .differential import DifferentialLibc, DifferentialMachine
+from .model_machine import ModelLibc, ModelMachine
 
-Machine = type[Union[ModelLibc, DifferentialLibc]]
+Machine = Union[type[ModelMachine], type[DifferentialMachine]]
 MACHINES: list[Machine] = [ModelLibc, DifferentialLibc]
 
 

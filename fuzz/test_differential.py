@@ -1,8 +1,7 @@
-"""The differential oracle under pytest, once per backend (settings from the profile)."""
+"""The differential oracle under pytest, once per backend and FFI (settings from the profile)."""
 
 from __future__ import annotations
 
-from .differential import DifferentialLibc, DifferentialSyscall
+from .differential import MACHINES
 
-TestDifferentialLibc = DifferentialLibc.TestCase
-TestDifferentialSyscall = DifferentialSyscall.TestCase
+globals().update({f"Test{name}": machine.TestCase for name, machine in MACHINES.items()})

@@ -1,8 +1,7 @@
-"""The model oracle under pytest, once per backend (settings from the profile)."""
+"""The model oracle under pytest, once per backend and FFI (settings from the profile)."""
 
 from __future__ import annotations
 
-from .model_machine import ModelLibc, ModelSyscall
+from .model_machine import MACHINES
 
-TestModelLibc = ModelLibc.TestCase
-TestModelSyscall = ModelSyscall.TestCase
+globals().update({f"Test{name}": machine.TestCase for name, machine in MACHINES.items()})

@@ -16,12 +16,13 @@ one of two ways:
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 import operator
 import struct
+from typing import Any
 
 from .abi import EP_MAX_EVENTS, EPOLL_EVENT_FORMAT, EPOLL_EVENT_SIZE
+from .ffi import Ffi, default_ffi_name, get_ffi
 
 __all__ = ["FD_WORD", "EventBuffer", "Events"]
 
@@ -42,12 +43,22 @@ class EventBuffer:
     """Room for ``capacity`` ``struct epoll_event`` records, reusable across waits.
 
     Pass one to the wait functions (``buffer=``) to avoid an allocation per call in a hot loop.
-    A buffer must not be shared by threads that wait at the same time.
+    A buffer must not be shared by threads that wait at the same time.  Its ``pointer`` is made
+    by *ffi* (the default FFI when None); a wait through another FFI makes its own per call.
     """
 
-    __slots__ = ("array", "capacity", "event_words", "fd_words", "pointer", "view")
+    __slots__ = (
+        "capacity",
+        "event_words",
+        "fd_words",
+        "ffi",
+        "memory",
+        "pointer",
+        "records",
+        "view",
+    )
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, ffi: Ffi | None = None) -> None:
         capacity = operator.index(capacity)
         if not 0 < capacity <= EP_MAX_EVENTS:
             raise ValueError(f"capacity must be between 1 and {EP_MAX_EVENTS}, got {capacity}")
@@ -55,35 +66,41 @@ class EventBuffer:
         size = capacity * EPOLL_EVENT_SIZE
         memory: bytearray | mmap.mmap
         memory = bytearray(size) if size <= _MAPPED_BYTES else mmap.mmap(-1, size)
-        #: The first byte of what the kernel writes into; ctypes passes ``byref`` of it as
-        #: ``struct epoll_event *``.  Deliberately not a ``c_char * size`` array: that would
-        #: make a ctypes type per size, which 3.9-3.11 cache only weakly, so a buffer's death
-        #: would leave the dead type (a self-referencing cycle) to the cycle collector.
-        #: ``from_buffer`` keeps ``memory`` alive and checks only that one byte fits.
-        self.array = ctypes.c_char.from_buffer(memory)
-        #: ``byref(array)``, made once: ctypes passes it without converting anything per call.
-        self.pointer = ctypes.byref(self.array)
+        #: What the kernel writes into.
+        self.memory = memory
+        self.ffi = ffi if ffi is not None else get_ffi(default_ffi_name())
+        #: ``memory`` as *ffi*'s ``struct epoll_event *`` argument, made once.
+        self.pointer = self.ffi.buffer_pointer(memory)
         #: The raw bytes, for ``struct.unpack_from``.
         self.view = view = memoryview(memory)
-        #: The buffer as unsigned 32-bit words: ``events`` of record *i* is word ``i * stride``.
-        self.event_words = view.cast("I")
-        #: The buffer as signed 32-bit words: ``data.fd`` of record *i* is word
-        #: ``i * stride + FD_WORD``.
-        self.fd_words = view.cast("i")
+        #: ``fd_words``: the buffer as signed 32-bit words, ``data.fd`` of record *i* is word
+        #: ``i * stride + FD_WORD``; ``event_words``: as unsigned 32-bit words, ``events`` of
+        #: record *i* is word ``i * stride``; ``records``: None, or the records as the FFI
+        #: reads them fastest one by one (see :meth:`pyepoll.ffi.Ffi.views`).
+        self.fd_words, self.event_words, self.records = self.ffi.views(view, self.pointer)
 
     def __repr__(self) -> str:
         return f"<EventBuffer capacity={self.capacity}>"
+
+    def pointer_for(self, ffi: Ffi) -> Any:
+        """The buffer as an argument of a call through *ffi*."""
+        return self.pointer if ffi is self.ffi else ffi.buffer_pointer(self.memory)
 
     def fds(self, count: int) -> Events:
         """The first ``count`` records as ``(data.fd, events)``, as select.epoll reports them."""
         if count <= 1:
             return [(self.fd_words[FD_WORD], self.event_words[0])] if count else []
         end = count * _STRIDE
+        if self.records is not None:
+            fd_words, event_words = self.fd_words, self.event_words
+            return [(fd_words[i + FD_WORD], event_words[i]) for i in range(0, end, _STRIDE)]
         # zip over the two strided views builds each pair straight from the buffer: no
         # intermediate lists (measured faster than ``tolist()`` on 3.11 and 3.13).
         return list(zip(self.fd_words[FD_WORD:end:_STRIDE], self.event_words[0:end:_STRIDE]))
 
     def words(self, count: int) -> Events:
         """The first ``count`` records as ``(data, events)`` with the full 64-bit data word."""
+        if self.records is not None:
+            return [(record.data, record.events) for record in self.records[0:count]]
         records = _RECORD.iter_unpack(self.view[: count * EPOLL_EVENT_SIZE])
         return [(data, events) for events, data in records]

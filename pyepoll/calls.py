@@ -14,12 +14,11 @@ an inheritable descriptor, exactly as the C call does, and the caller closes wha
 
 from __future__ import annotations
 
-import ctypes
 import errno
 from collections.abc import Iterable
 from typing import Any
 
-from .abi import EP_MAX_EVENTS, EpollEventStruct, KernelTimespec
+from .abi import EP_MAX_EVENTS
 from .backends import Backend, BackendLike, get_backend
 from .buffer import EventBuffer, Events
 from .convert import UINT64_MAX, as_c_int, as_int64, as_u64, optional_sigset
@@ -39,9 +38,9 @@ __all__ = [
 ]
 
 
-def _checked(result: int) -> int:
+def _checked(result: int, chosen: Backend) -> int:
     if result < 0:
-        raise_last_error()
+        raise_last_error(chosen.get_errno)
     return result
 
 
@@ -52,7 +51,8 @@ def epoll_create(size: int, *, backend: BackendLike = None) -> int:
     Raises EINVAL (size <= 0), EMFILE, ENFILE, ENOMEM.  epoll_create(2).
     """
     size = as_c_int(size)
-    return _checked(get_backend(backend).create(size))
+    chosen = get_backend(backend)
+    return _checked(chosen.create(size), chosen)
 
 
 def epoll_create1(flags: int = 0, *, backend: BackendLike = None) -> int:
@@ -61,7 +61,8 @@ def epoll_create1(flags: int = 0, *, backend: BackendLike = None) -> int:
     Raises EINVAL (unknown flag), EMFILE, ENFILE, ENOMEM.  epoll_create(2).
     """
     flags = as_c_int(flags)
-    return _checked(get_backend(backend).create1(flags))
+    chosen = get_backend(backend)
+    return _checked(chosen.create1(flags), chosen)
 
 
 def _event_mask(events: Any) -> int:
@@ -90,21 +91,25 @@ def epoll_ctl(
     """
     epfd, op, fd = as_c_int(epfd), as_c_int(op), as_c_int(fd)
     word = fd & UINT64_MAX if data is None else as_u64(data)
-    event = None if null_event else ctypes.byref(EpollEventStruct(_event_mask(events), word))
-    _checked(get_backend(backend).ctl(epfd, op, fd, event))
+    chosen = get_backend(backend)
+    event = chosen.ffi.null if null_event else chosen.ffi.event(_event_mask(events), word)
+    _checked(chosen.ctl(epfd, op, fd, event), chosen)
 
 
-def _buffer_for(maxevents: Any, buffer: EventBuffer | None) -> tuple[int, EventBuffer]:
+def _buffer_for(
+    maxevents: Any, buffer: EventBuffer | None, chosen: Backend
+) -> tuple[int, EventBuffer, Any]:
+    """``maxevents`` checked, the buffer to wait into, and its pointer for *chosen*'s FFI."""
     maxevents = as_c_int(maxevents)
     # epoll_wait(2), ERRORS: EINVAL "maxevents is less than or equal to zero", and the kernel's
     # upper bound INT_MAX / sizeof(struct epoll_event): refused here, before any allocation.
     if not 0 < maxevents <= EP_MAX_EVENTS:
         raise_errno(errno.EINVAL)
     if buffer is None:
-        return maxevents, EventBuffer(maxevents)
-    if maxevents > buffer.capacity:
+        buffer = EventBuffer(maxevents, chosen.ffi)
+    elif maxevents > buffer.capacity:
         raise ValueError(f"maxevents {maxevents} exceeds the buffer's capacity {buffer.capacity}")
-    return maxevents, buffer
+    return maxevents, buffer, buffer.pointer_for(chosen.ffi)
 
 
 def _ms_to_ns(timeout_ms: Any) -> int | None:
@@ -129,9 +134,10 @@ def epoll_wait(
     """
     epfd = as_c_int(epfd)
     timeout_ns = _ms_to_ns(timeout_ms)
-    maxevents, buffer = _buffer_for(maxevents, buffer)
-    attempt = ms_attempt(get_backend(backend).wait, epfd, buffer.pointer, maxevents)
-    return buffer.words(wait_with_retry(attempt, timeout_ns))
+    chosen = get_backend(backend)
+    maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    attempt = ms_attempt(chosen.wait, epfd, pointer, maxevents)
+    return buffer.words(wait_with_retry(attempt, timeout_ns, chosen.get_errno))
 
 
 def epoll_pwait(
@@ -149,12 +155,13 @@ def epoll_pwait(
     """
     epfd = as_c_int(epfd)
     timeout_ns = _ms_to_ns(timeout_ms)
-    maxevents, buffer = _buffer_for(maxevents, buffer)
-    return buffer.words(_pwait(backend, epfd, buffer.pointer, maxevents, timeout_ns, sigmask))
+    chosen = get_backend(backend)
+    maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    return buffer.words(_pwait(chosen, epfd, pointer, maxevents, timeout_ns, sigmask))
 
 
 def _pwait(
-    backend: BackendLike,
+    chosen: Backend,
     epfd: int,
     events: Any,
     maxevents: int,
@@ -162,10 +169,9 @@ def _pwait(
     sigmask: Iterable[int] | None,
 ) -> int:
     """epoll_pwait with the EINTR policy; the count."""
-    chosen = get_backend(backend)
-    mask = optional_sigset(sigmask, chosen.sigset_size)
+    mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
     attempt = ms_attempt(chosen.pwait, epfd, events, maxevents, mask)
-    return wait_with_retry(attempt, timeout_ns)
+    return wait_with_retry(attempt, timeout_ns, chosen.get_errno)
 
 
 def _pwait2(
@@ -176,15 +182,15 @@ def _pwait2(
         timeout_ns = as_int64(timeout_ns)
 
     def attempt(remaining_ns: int | None) -> int:
-        spec = None
+        spec = chosen.ffi.null
         if remaining_ns is not None:
-            spec = ctypes.byref(KernelTimespec(*divmod(remaining_ns, 1_000_000_000)))
+            spec = chosen.ffi.timespec(*divmod(remaining_ns, 1_000_000_000))
         return chosen.pwait2(epfd, events, maxevents, spec, mask)
 
     if timeout_ns is not None and timeout_ns < 0:
         # No retry policy for a timeout the kernel refuses: one call, its EINVAL raised.
-        return _checked(attempt(timeout_ns))
-    return wait_with_retry(attempt, timeout_ns)
+        return _checked(attempt(timeout_ns), chosen)
+    return wait_with_retry(attempt, timeout_ns, chosen.get_errno)
 
 
 def epoll_pwait2(
@@ -203,17 +209,20 @@ def epoll_pwait2(
     epoll_pwait2(2).
     """
     epfd = as_c_int(epfd)
-    maxevents, buffer = _buffer_for(maxevents, buffer)
     chosen = get_backend(backend)
-    mask = optional_sigset(sigmask, chosen.sigset_size)
-    return buffer.words(_pwait2(chosen, epfd, buffer.pointer, maxevents, timeout_ns, mask))
+    maxevents, buffer, pointer = _buffer_for(maxevents, buffer, chosen)
+    mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
+    return buffer.words(_pwait2(chosen, epfd, pointer, maxevents, timeout_ns, mask))
 
 
 # -- the raw waits: any events address, any maxevents, passed on to the kernel unchecked -----
 
 
-def _raw_args(epfd: Any, events_address: Any, maxevents: Any) -> tuple[int, Any, int]:
-    return as_c_int(epfd), ctypes.c_void_p(as_u64(events_address)), as_c_int(maxevents)
+def _raw_args(
+    epfd: Any, events_address: Any, maxevents: Any, chosen: Backend
+) -> tuple[int, Any, int]:
+    events = chosen.ffi.address(as_u64(events_address))
+    return as_c_int(epfd), events, as_c_int(maxevents)
 
 
 def epoll_wait_raw(
@@ -227,9 +236,10 @@ def epoll_wait_raw(
     address of live memory smaller than *maxevents* records.  Returns the number of events
     written.
     """
-    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents)
-    attempt = ms_attempt(get_backend(backend).wait, epfd, events, maxevents)
-    return wait_with_retry(attempt, _ms_to_ns(timeout_ms))
+    chosen = get_backend(backend)
+    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents, chosen)
+    attempt = ms_attempt(chosen.wait, epfd, events, maxevents)
+    return wait_with_retry(attempt, _ms_to_ns(timeout_ms), chosen.get_errno)
 
 
 def epoll_pwait_raw(
@@ -247,8 +257,9 @@ def epoll_pwait_raw(
     UNSAFE in the same way as :func:`epoll_wait_raw`; the number of events written.
     epoll_wait(2), epoll_pwait().
     """
-    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents)
-    return _pwait(backend, epfd, events, maxevents, _ms_to_ns(timeout_ms), sigmask)
+    chosen = get_backend(backend)
+    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents, chosen)
+    return _pwait(chosen, epfd, events, maxevents, _ms_to_ns(timeout_ms), sigmask)
 
 
 def epoll_pwait2_raw(
@@ -267,7 +278,7 @@ def epoll_pwait2_raw(
     UNSAFE in the same way as :func:`epoll_wait_raw`; the number of events written.
     epoll_pwait2(2).
     """
-    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents)
     chosen = get_backend(backend)
-    mask = optional_sigset(sigmask, chosen.sigset_size)
+    epfd, events, maxevents = _raw_args(epfd, events_address, maxevents, chosen)
+    mask = chosen.ffi.bytes_pointer(optional_sigset(sigmask, chosen.sigset_size))
     return _pwait2(chosen, epfd, events, maxevents, timeout_ns, mask)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from .backends import BACKEND_NAMES
+from .backends import BACKEND_CHOICES
 from .install import install
 from .runner import run_module, run_path
 from .startup import backend_from_environment
@@ -22,7 +22,7 @@ from .startup import backend_from_environment
 __all__ = ["USAGE", "main"]
 
 USAGE = f"""\
-usage: python -m pyepoll run [--backend {{{",".join(BACKEND_NAMES)}}}] (-m module | script.py)
+usage: python -m pyepoll run [--backend {{{",".join(BACKEND_CHOICES)}}}] (-m module | script.py)
                              [args ...]
 
 Run a Python program on pyepoll from its first line: select.epoll, selectors.EpollSelector,
@@ -44,8 +44,8 @@ def parse(argv: Sequence[str]) -> tuple[str | None, bool, str, list[str]]:
         arg = rest.pop(0)
         if arg == "--backend" or arg.startswith("--backend="):
             value = arg.partition("=")[2] if "=" in arg else (rest.pop(0) if rest else "")
-            if value not in BACKEND_NAMES:
-                raise UsageError(f"--backend: expected one of {', '.join(BACKEND_NAMES)}")
+            if value not in BACKEND_CHOICES:
+                raise UsageError(f"--backend: expected one of {', '.join(BACKEND_CHOICES)}")
             backend = value
         elif arg == "-m":
             if not rest:

@@ -29,19 +29,19 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Iterable
-from ctypes import byref, c_int, get_errno
 from errno import EINTR, EINVAL
 from math import ceil
 from time import monotonic_ns
 from types import TracebackType
 from typing import Any
 
-from .abi import EP_MAX_EVENTS, EpollEventStruct
-from .backends import Backend, BackendLike, RawCall, get_backend
+from .abi import EP_MAX_EVENTS
+from .backends import Backend, BackendLike, get_backend
 from .buffer import FD_WORD, EventBuffer, Events
 from .convert import as_c_int, as_event_mask, as_fd, as_u64, poll_timeout_ms, sigset
 from .errors import closed_error, raise_errno, raise_last_error
 from .fdinfo import Interest, interest_list
+from .ffi import RawCall
 from .flags import CtlOp, EpollCreateFlag, EpollEvent
 from .params import EpollParams, epoll_get_params, epoll_set_params
 from .waiting import check_signals, ms_attempt, wait_with_retry
@@ -57,9 +57,6 @@ _ZERO, _UNLIMITED = 0, -1
 #: Buffers up to this capacity (768 KiB on x86-64) are kept for reuse; larger ones, asked
 #: for by a huge maxevents, are made for one call.
 _MAX_POOLED = 1 << 16
-#: A timeout of -1 as a ready-made C int: ctypes converts a negative Python int only after a
-#: failed unsigned conversion, which raises and clears an OverflowError on every call.
-_BLOCK = c_int(-1)
 #: Float timeouts up to this many seconds convert to a C int of milliseconds without checks.
 _MAX_PLAIN_SECONDS = float(2**31 // 1000 - 1)
 
@@ -100,7 +97,7 @@ class epoll:
         chosen = get_backend(backend)
         epfd = chosen.create1(_CLOEXEC)
         if epfd < 0:
-            raise_last_error()
+            raise_last_error(chosen.get_errno)
         return cls._wrap(epfd, chosen)
 
     @classmethod
@@ -194,8 +191,9 @@ class epoll:
             # From now on, report whole data words rather than data.fd (general path only).
             self._words = True
             self._fast = None
-        if self._backend.ctl(self._epfd, op, fd, byref(EpollEventStruct(mask, word))) < 0:
-            raise_last_error()
+        chosen = self._backend
+        if chosen.ctl(self._epfd, op, fd, chosen.ffi.event(mask, word)) < 0:
+            raise_last_error(chosen.get_errno)
 
     def register(self, fd: Any, eventmask: int = _DEFAULT_MASK, *, data: int | None = None) -> None:
         """Register *fd* (an int or an object with ``fileno()``) for *eventmask*.
@@ -250,21 +248,23 @@ class epoll:
         epoll_wait(2).
         """
         # This method is the hot path of every event loop.  ``poll(0)`` and ``poll(0, n)``
-        # (what loops call between callbacks) get a path of their own, picked out by ``is``
-        # tests against the interpreter's cached small ints; every other call, including
-        # 0.0 or an int subclass, takes the general path, which accepts the same values.
-        if timeout is _ZERO and sigmask is None:
+        # (what loops call between callbacks) and ``poll(0.0)`` (what selectors pass) get a
+        # path of their own, picked out by ``is`` tests against the interpreter's cached small
+        # ints and an exact float type test; every other call, including an int or float
+        # subclass, takes the general path, which accepts the same values.
+        if sigmask is None and (timeout is _ZERO or (type(timeout) is float and timeout == 0.0)):
             fast = self._fast  # None once closed, or once data words are reported
-            if fast is not None:
+            if fast is not None and (
+                maxevents is _UNLIMITED
+                or (type(maxevents) is int and 0 < maxevents <= DEFAULT_MAXEVENTS)
+            ):  # anything else: the general path checks it
                 if maxevents is _UNLIMITED:
                     maxevents = DEFAULT_MAXEVENTS
-                elif type(maxevents) is not int or not 0 < maxevents <= DEFAULT_MAXEVENTS:
-                    return self.poll(0.0, maxevents)  # the general path checks it
                 pool = self._pool
                 try:
                     buffer = pool.pop()
                 except IndexError:
-                    buffer = EventBuffer(DEFAULT_MAXEVENTS)
+                    buffer = EventBuffer(DEFAULT_MAXEVENTS, self._backend.ffi)
                 # Cannot block: GIL kept, errno not captured (``_recover`` learns it).
                 count = fast(self._epfd, buffer.pointer, maxevents, 0)
                 if count == 1:
@@ -303,11 +303,11 @@ class epoll:
         else:
             # Grow: selectors pass maxevents = the number of registered fds, so a large
             # interest list asks for more than the default on every call.
-            buffer = EventBuffer(max(maxevents, DEFAULT_MAXEVENTS))
+            buffer = EventBuffer(max(maxevents, DEFAULT_MAXEVENTS), self._backend.ffi)
         if sigmask is None:
             start = monotonic_ns() if ms > 0 else 0
             if ms < 0:
-                count = self._wait(epfd, buffer.pointer, maxevents, _BLOCK)
+                count = self._wait(epfd, buffer.pointer, maxevents, self._backend.ffi.minus_one)
             elif ms:
                 count = self._wait(epfd, buffer.pointer, maxevents, ms)
             else:
@@ -334,23 +334,24 @@ class epoll:
             count = chosen.wait_nonblocking(epfd, pointer, maxevents, 0)
             if count >= 0:
                 return count
-        if get_errno() != EINTR:
-            raise_last_error()
+        if chosen.get_errno() != EINTR:
+            raise_last_error(chosen.get_errno)
         check_signals()
         if ms == 0:
             return 0  # no time left to retry with, as select.epoll
         remaining = None if ms < 0 else start + ms * 1_000_000 - monotonic_ns()
         if remaining is not None and remaining < 0:
             return 0
-        return wait_with_retry(ms_attempt(chosen.wait, epfd, pointer, maxevents), remaining)
+        attempt = ms_attempt(chosen.wait, epfd, pointer, maxevents)
+        return wait_with_retry(attempt, remaining, chosen.get_errno)
 
     def _wait_masked(
         self, buffer: EventBuffer, maxevents: int, ms: int, sigmask: Iterable[int]
     ) -> int:
         epfd, pointer, chosen = self._epfd, buffer.pointer, self._backend
-        mask = sigset(sigmask, chosen.sigset_size)
+        mask = chosen.ffi.bytes_pointer(sigset(sigmask, chosen.sigset_size))
         attempt = ms_attempt(chosen.pwait, epfd, pointer, maxevents, mask)
-        return wait_with_retry(attempt, None if ms < 0 else ms * 1_000_000)
+        return wait_with_retry(attempt, None if ms < 0 else ms * 1_000_000, chosen.get_errno)
 
 
 epoll.__module__ = "pyepoll"

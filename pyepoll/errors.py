@@ -1,8 +1,8 @@
 """The one place where a failed C call becomes a Python exception.
 
 Every call into a backend returns ``-1`` with ``errno`` set on failure.  ``errno`` is read with
-``ctypes.get_errno()``, ctypes' thread-local copy taken right after the call (the backends
-load the C library with ``use_errno=True``), never from a global that another thread could
+the backend's ``get_errno``, its FFI's thread-local copy taken right after the call (ctypes'
+``use_errno``, cffi's ``ffi.errno``), never from a global that another thread could
 overwrite.  ``OSError(errno, strerror)`` picks the standard subclass itself: EEXIST gives
 FileExistsError, ENOENT FileNotFoundError, EPERM and EACCES PermissionError, EINTR
 InterruptedError, and so on.
@@ -15,9 +15,8 @@ then retried with the time that remains of the original timeout.  ``epoll_ctl`` 
 
 from __future__ import annotations
 
-import ctypes
 import os
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 __all__ = ["closed_error", "errno_error", "raise_errno", "raise_last_error"]
 
@@ -32,9 +31,10 @@ def raise_errno(code: int) -> NoReturn:
     raise errno_error(code)
 
 
-def raise_last_error() -> NoReturn:
-    """Raise the exception for the ``errno`` of the last ctypes call in this thread."""
-    raise errno_error(ctypes.get_errno())
+def raise_last_error(get_errno: Callable[[], int]) -> NoReturn:
+    """Raise the exception for the ``errno`` of this thread's last failed call, as
+    *get_errno* (a backend's) reports it."""
+    raise errno_error(get_errno())
 
 
 def closed_error() -> ValueError:

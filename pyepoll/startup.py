@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from .backends import BACKEND_NAMES
+from .backends import BACKEND_CHOICES
 from .install import install
 
 __all__ = ["ENVIRONMENT_VARIABLE", "backend_from_environment", "install_from_environment"]
@@ -38,9 +38,9 @@ def backend_from_environment() -> tuple[bool, str | None]:
         return False, None
     if value == _ON:
         return True, None
-    if value in BACKEND_NAMES:
+    if value in BACKEND_CHOICES:
         return True, value
-    choices = ", ".join((*_OFF[1:], _ON, *BACKEND_NAMES))
+    choices = ", ".join((*_OFF[1:], _ON, *BACKEND_CHOICES))
     raise ValueError(f"{ENVIRONMENT_VARIABLE}={value!r} is not one of {choices}")
 
 

@@ -43,8 +43,11 @@ def _load_check_signals() -> Callable[[], object]:
 check_signals = _load_check_signals()
 
 
-def wait_with_retry(attempt: Callable[[int | None], int], timeout_ns: int | None) -> int:
+def wait_with_retry(
+    attempt: Callable[[int | None], int], timeout_ns: int | None, get_errno: Callable[[], int]
+) -> int:
     """Call ``attempt(remaining_ns)`` until it does not fail with EINTR; return its count.
+    *get_errno* is the errno reader of the backend that *attempt* calls.
 
     ``timeout_ns`` None (or negative) means block: every attempt gets ``None``.  Otherwise each
     retry gets the nanoseconds left until the deadline; once none are left, the wait is over
@@ -59,8 +62,8 @@ def wait_with_retry(attempt: Callable[[int | None], int], timeout_ns: int | None
         count = attempt(remaining)
         if count >= 0:
             return count
-        if ctypes.get_errno() != errno.EINTR:
-            raise_last_error()
+        if get_errno() != errno.EINTR:
+            raise_last_error(get_errno)
         check_signals()
         if deadline is not None:
             remaining = deadline - time.monotonic_ns()

@@ -1,7 +1,8 @@
 """Fixtures shared by the core tests.
 
 * ``backend``: every behavioural test runs once per backend in
-  :data:`pyepoll.backends.BACKEND_NAMES`; tests pass it on explicitly (``backend=backend``).
+  :data:`pyepoll.backends.BACKEND_NAMES` (each kind over each installed FFI, ``libc+ctypes``,
+  ``syscall+cffi``...); tests pass it on explicitly (``backend=backend``).
 * ``kernel``: a :class:`tests.kernel.KernelObjects` that closes what the test left open.
 * ``epfd`` / ``ep``: a fresh epoll instance (low-level fd, or :class:`pyepoll.epoll`) on the
   backend under test.
@@ -20,10 +21,20 @@ import pytest
 
 import pyepoll
 from pyepoll.backends import BACKEND_NAMES
+from pyepoll.ffi import FFI_NAMES
 from tests.fd_leaks import assert_no_leak
 from tests.kernel import KernelObjects, fd_table
 from tests.signals import Recorder, recording_handler
 from tests.waits import WAITS, TimedWait
+
+
+def pytest_report_header() -> str:
+    """Which backends the ``backend`` fixture runs, and which FFI is left out here and why."""
+    line = f"pyepoll backends: {', '.join(BACKEND_NAMES)}"
+    for ffi in FFI_NAMES:
+        if not any(name.endswith(f"+{ffi}") for name in BACKEND_NAMES):
+            line += f"; FFI {ffi} not run: {ffi} is not importable"
+    return line
 
 
 @pytest.fixture(params=BACKEND_NAMES)

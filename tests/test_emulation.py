@@ -13,15 +13,16 @@ import pytest
 
 import pyepoll
 from pyepoll import EPOLL_CTL_ADD, EPOLLIN, abi
-from pyepoll.backends import Backend, syscall
+from pyepoll.backends import BACKEND_NAMES, Backend, syscall
+from pyepoll.ffi import get_ffi
 from tests.kernel import KernelObjects, fd_target
 
 
-@pytest.fixture(scope="module")
-def generic() -> Backend:
-    """The syscall backend as it is on aarch64: no epoll_create, no epoll_wait."""
+@pytest.fixture(scope="module", params=sorted({n.partition("+")[2] for n in BACKEND_NAMES}))
+def generic(request: pytest.FixtureRequest) -> Backend:
+    """The syscall backend as it is on aarch64 (no epoll_create, no epoll_wait), per FFI."""
     table = abi.SYSCALLS[abi.ARCH]._replace(epoll_create=None, epoll_wait=None)
-    return syscall.load(table)
+    return syscall.load(table, ffi=get_ffi(request.param))
 
 
 @pytest.mark.parametrize("size", [0, -1])

@@ -198,7 +198,9 @@ def test_raw_wait_passes_nonpositive_maxevents_to_the_kernel(
     pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, kernel.readable_eventfd(), EPOLLIN, backend=backend)
     buffer = pyepoll.EventBuffer(4)
     with pytest.raises(OSError) as excinfo:
-        raw_wait(epfd, ctypes.addressof(buffer.array), maxevents, backend)
+        raw_wait(
+            epfd, ctypes.addressof(ctypes.c_char.from_buffer(buffer.memory)), maxevents, backend
+        )
     assert_oserror(excinfo, errno.EINVAL)
 
 
@@ -207,7 +209,7 @@ def test_raw_wait_writes_records_at_the_address(
 ) -> None:
     add_ready(kernel, backend, epfd, 3)
     buffer = pyepoll.EventBuffer(3)
-    count = raw_wait(epfd, ctypes.addressof(buffer.array), 2, backend)
+    count = raw_wait(epfd, ctypes.addressof(ctypes.c_char.from_buffer(buffer.memory)), 2, backend)
     assert count == 2
     got = buffer.words(3)
     assert {data for data, _ in got[:2]} < {0, 1, 2} and got[2] == (0, 0)

@@ -9,7 +9,6 @@ gets one thing of select.epoll's Python API wrong. Mistakes that only rewrite an
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import math
 import os
@@ -252,13 +251,13 @@ class _OwnRetryLoop(pyepoll.epoll):
         if ms > _INT_MAX:
             raise OverflowError("timeout is too large")
         maxevents = _DEFAULT_MAXEVENTS if maxevents == -1 else maxevents
-        buffer = EventBuffer(maxevents)
+        buffer = EventBuffer(maxevents, self.backend.ffi)
         while True:
             count = self.backend.wait(self.fileno(), buffer.pointer, maxevents, ms)
             if count >= 0:
                 return buffer.fds(count)
-            if ctypes.get_errno() != errno.EINTR:
-                raise_last_error()
+            if self.backend.get_errno() != errno.EINTR:
+                raise_last_error(self.backend.get_errno)
             check_signals()
             ms = self.after_eintr(ms)
 

@@ -1,12 +1,12 @@
 """Backends: the ways this package reaches the kernel, behind one small interface.
 
 A backend is a :class:`Backend`, a bundle of raw callables with the C library's calling
-convention: they take C ints, ctypes buffers or ``None`` (a NULL pointer), and return what the
-C function returns, ``-1`` with ``errno`` set (read with ``ctypes.get_errno()``) on failure.
-Checking arguments and raising exceptions is the job of the layers above
-(:mod:`pyepoll.calls`, :mod:`pyepoll.epollobject`); a backend only calls.
+convention: they take C ints, pointers made by the backend's FFI or ``None`` (a NULL pointer),
+and return what the C function returns, ``-1`` with ``errno`` set (read with
+``backend.ffi.get_errno()``) on failure.  Checking arguments and raising exceptions is the job
+of the layers above (:mod:`pyepoll.calls`, :mod:`pyepoll.epollobject`); a backend only calls.
 
-Two backends exist:
+Two backends exist, each over either FFI (:mod:`pyepoll.ffi`: ``ctypes`` or ``cffi``):
 
 ``libc``
     The C library's own ``epoll_*`` wrappers (:mod:`pyepoll.backends.libc`).
@@ -14,31 +14,64 @@ Two backends exist:
     ``syscall(2)`` with the architecture's numbers, emulating exactly the calls an architecture
     lacks (:mod:`pyepoll.backends.syscall`).
 
-The default is named by the environment variable ``PYEPOLL_BACKEND`` (``libc`` when unset),
-read when first needed; every public function and constructor also takes ``backend=``.
+A backend's full name is ``kind+ffi`` (``libc+cffi``, ``syscall+ctypes``); a bare ``libc`` or
+``syscall`` means that kind over the default FFI (``PYEPOLL_FFI``, see :mod:`pyepoll.ffi`).
+The default backend is named by the environment variable ``PYEPOLL_BACKEND`` (``libc`` when
+unset), read when first needed; every public function and constructor also takes ``backend=``.
 """
 
 from __future__ import annotations
 
-import ctypes
+import importlib.util
 import os
-import platform
-from typing import Callable, Union, cast
+from typing import Union
+
+from ..ffi import FFI_NAMES, Ffi, RawCall, default_ffi_name, get_ffi
 
 __all__ = [
+    "BACKEND_CHOICES",
     "BACKEND_NAMES",
+    "KINDS",
     "Backend",
     "BackendLike",
-    "c_function",
+    "backend_labels",
     "get_backend",
     "set_default_backend",
 ]
 
-#: Names of the available backends, in order of preference.
-BACKEND_NAMES = ("libc", "syscall")
+#: The ways of reaching the kernel, each over any FFI.
+KINDS = ("libc", "syscall")
 
-#: A raw C call: ctypes-convertible arguments in, the C return value out.
-RawCall = Callable[..., int]
+
+def _importable(ffi_name: str) -> bool:
+    # Whether an FFI's package is installed, without importing it (cffi's import and parser
+    # cost a CPython process that never uses it tens of milliseconds).
+    return ffi_name == "ctypes" or importlib.util.find_spec(ffi_name) is not None
+
+
+def _backend_names() -> tuple[str, ...]:
+    default = default_ffi_name()
+    ffis = sorted((name for name in FFI_NAMES if _importable(name)), key=lambda n: n != default)
+    return tuple(f"{kind}+{ffi}" for ffi in ffis for kind in KINDS)
+
+
+#: Full names (``kind+ffi``) of the backends whose FFI is installed here, the default FFI's
+#: first: what the test suite runs on.
+BACKEND_NAMES = _backend_names()
+#: Every name ``backend=`` accepts here: a bare kind (over the default FFI) or a full name.
+BACKEND_CHOICES = (*KINDS, *BACKEND_NAMES)
+
+
+def backend_labels() -> dict[str, str]:
+    """Short label to backend name, for every backend in :data:`BACKEND_NAMES`: the bare kind
+    (``libc``) for the default FFI, ``kind-ffi`` (``libc-cffi``) for the others.  The
+    conformance adapters and fuzz machines are named after these labels."""
+    default = default_ffi_name()
+    labels = {}
+    for name in BACKEND_NAMES:
+        kind, _, ffi = name.partition("+")
+        labels[kind if ffi == default else f"{kind}-{ffi}"] = kind if ffi == default else name
+    return labels
 
 
 class Backend:
@@ -46,8 +79,9 @@ class Backend:
 
     ``wait`` releases the GIL for the duration of the call; ``wait_nonblocking`` keeps it and
     must only be used with a timeout of 0, where the call cannot block: skipping the release
-    and re-acquisition of the GIL is a large part of the cost of a short call.  ``wait_fast``
-    is ``wait_nonblocking`` without ctypes' errno capture, which costs a thread-state lookup
+    and re-acquisition of the GIL is a large part of the cost of a short call (with ctypes;
+    cffi always releases it).  ``wait_fast`` is ``wait_nonblocking`` without errno capture
+    (again a ctypes saving), which costs a thread-state lookup
     per call: a caller that sees it fail repeats the call with ``wait_nonblocking`` to learn
     the errno.  A zero-timeout wait cannot sleep, so its failures (EBADF, EINVAL, EFAULT)
     are deterministic and the repeated call fails the same way.
@@ -58,6 +92,9 @@ class Backend:
         "create",
         "create1",
         "ctl",
+        "ffi",
+        "get_errno",
+        "kind",
         "name",
         "pwait",
         "pwait2",
@@ -69,7 +106,8 @@ class Backend:
 
     def __init__(
         self,
-        name: str,
+        kind: str,
+        ffi: Ffi,
         *,
         create: RawCall,
         create1: RawCall,
@@ -81,7 +119,14 @@ class Backend:
         pwait2: RawCall,
         sigset_size: int,
     ) -> None:
-        self.name = name
+        #: ``libc`` or ``syscall``
+        self.kind = kind
+        #: how the callables below are called, and how their pointer arguments are made
+        self.ffi = ffi
+        #: this thread's errno after its last failed call
+        self.get_errno = ffi.get_errno
+        #: ``kind+ffi``
+        self.name = f"{kind}+{ffi.name}"
         #: ``epoll_create(int size)``
         self.create = create
         #: ``epoll_create1(int flags)``
@@ -104,43 +149,6 @@ class Backend:
         return f"<pyepoll backend {self.name!r}>"
 
 
-_function_classes: dict[int, type] = {}
-
-
-def c_function(name: str, *, keep_gil: bool = False, capture_errno: bool = True) -> RawCall:
-    """``name`` from the C library as a ctypes function returning a C ``int``.
-
-    ``keep_gil``: call without releasing the GIL (only for calls that cannot block).
-    ``capture_errno``: save ``errno`` for ``ctypes.get_errno()`` after the call; without it the
-    call skips a thread-state lookup, and a caller that sees a failure must repeat the call
-    with a capturing function to learn why.
-
-    The function has no ``restype`` at all, so ctypes turns its result into an int with one
-    direct conversion instead of its generic result converter (a table search per call), and
-    no ``argtypes``: integers go in as C ``int``, ctypes objects and ``byref`` as pointers.
-    Every integer is range-checked before it gets here.  This is how ``CDLL`` builds its own
-    functions; ``_CFuncPtr`` and the flags are ctypes internals, so an interpreter without
-    other interpreters (PyPy, whose ctypes returns None from such a function) get ordinary
-    ``CDLL``/``PyDLL`` functions.
-    """
-    if platform.python_implementation() == "CPython":
-        flags = ctypes._FUNCFLAG_CDECL  # type: ignore[attr-defined]
-        if keep_gil:
-            flags |= ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
-        if capture_errno:
-            flags |= ctypes._FUNCFLAG_USE_ERRNO  # type: ignore[attr-defined]
-        cls = _function_classes.get(flags)
-        if cls is None:
-            base = ctypes._CFuncPtr  # type: ignore[attr-defined]
-            cls = _function_classes[flags] = type("CFunction", (base,), {"_flags_": flags})
-        return cast(RawCall, cls((name, ctypes.CDLL(None))))
-    # PyPy has no PyDLL (and no GIL release cost worth avoiding): CDLL for everything.
-    dll_type = getattr(ctypes, "PyDLL", ctypes.CDLL) if keep_gil else ctypes.CDLL
-    function = dll_type(None, use_errno=capture_errno)[name]
-    function.restype = ctypes.c_int
-    return cast(RawCall, function)
-
-
 BackendLike = Union[str, Backend, None]
 
 _loaded: dict[str, Backend] = {}
@@ -150,22 +158,22 @@ _default: str | None = None
 def _load(name: str) -> Backend:
     backend = _loaded.get(name)
     if backend is None:
-        if name == "libc":
-            from . import libc as module
-        elif name == "syscall":
-            from . import syscall as module  # type: ignore[no-redef]
-        else:
-            raise ValueError(
-                f"unknown pyepoll backend {name!r}; expected one of {', '.join(BACKEND_NAMES)}"
-            )
-        backend = _loaded[name] = module.load()
+        kind, plus, ffi_name = name.partition("+")
+        if kind not in KINDS or (plus and ffi_name not in FFI_NAMES):
+            choices = ", ".join((*KINDS, *BACKEND_NAMES))
+            raise ValueError(f"unknown pyepoll backend {name!r}; expected one of {choices}")
+        ffi = get_ffi(ffi_name or default_ffi_name())
+        module = importlib.import_module(f"{__name__}.{kind}")
+        backend = module.load(ffi=ffi)
+        _loaded[name] = _loaded[backend.name] = backend
     return backend
 
 
 def get_backend(name: BackendLike = None) -> Backend:
     """The backend called ``name``; ``None`` means the default (``PYEPOLL_BACKEND``).
 
-    Raises ValueError for an unknown name, including an unknown ``PYEPOLL_BACKEND``.
+    Raises ValueError for an unknown name, including an unknown ``PYEPOLL_BACKEND``, and
+    ImportError for a backend whose FFI is not installed (``libc+cffi`` without cffi).
     """
     global _default
     if isinstance(name, Backend):

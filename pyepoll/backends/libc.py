@@ -1,4 +1,4 @@
-"""The ``libc`` backend: the C library's own epoll wrappers, loaded with ctypes.
+"""The ``libc`` backend: the C library's own epoll wrappers, over either FFI.
 
 ``epoll_pwait2`` entered glibc in 2.35; with an older C library this backend falls back to the
 raw syscall for that one call.  On 32-bit targets glibc's ``epoll_pwait2`` takes a 32-bit
@@ -10,29 +10,34 @@ from __future__ import annotations
 import ctypes
 
 from ..abi import GLIBC_SIGSET_SIZE
-from . import Backend, RawCall, c_function
+from ..ffi import Ffi, RawCall
+from . import Backend
 from . import syscall as _syscall
 
+_WAIT = ("int", "void *", "int", "int")
+_PWAIT2 = ("int", "void *", "int", "void *", "void *")
 
-def _pwait2() -> RawCall:
+
+def _pwait2(ffi: Ffi) -> RawCall:
     name = "__epoll_pwait2_time64" if ctypes.sizeof(ctypes.c_void_p) == 4 else "epoll_pwait2"
     try:
-        return c_function(name)
+        return ffi.function(name, _PWAIT2)
     except AttributeError:
-        return _syscall.load().pwait2
+        return _syscall.load(ffi=ffi).pwait2
 
 
-def load() -> Backend:
-    """Bind the C library's epoll functions."""
+def load(*, ffi: Ffi) -> Backend:
+    """Bind the C library's epoll functions through *ffi*."""
     return Backend(
         "libc",
-        create=c_function("epoll_create"),
-        create1=c_function("epoll_create1"),
-        ctl=c_function("epoll_ctl"),
-        wait=c_function("epoll_wait"),
-        wait_nonblocking=c_function("epoll_wait", keep_gil=True),
-        wait_fast=c_function("epoll_wait", keep_gil=True, capture_errno=False),
-        pwait=c_function("epoll_pwait"),
-        pwait2=_pwait2(),
+        ffi,
+        create=ffi.function("epoll_create", ("int",)),
+        create1=ffi.function("epoll_create1", ("int",)),
+        ctl=ffi.function("epoll_ctl", ("int", "int", "int", "void *")),
+        wait=ffi.function("epoll_wait", _WAIT),
+        wait_nonblocking=ffi.function("epoll_wait", _WAIT, keep_gil=True),
+        wait_fast=ffi.function("epoll_wait", _WAIT, keep_gil=True, errno=False),
+        pwait=ffi.function("epoll_pwait", (*_WAIT, "void *")),
+        pwait2=_pwait2(ffi),
         sigset_size=GLIBC_SIGSET_SIZE,
     )

@@ -16,19 +16,19 @@ library's 128: anything else is EINVAL.
 Arguments go through ``syscall``'s variadic ``long`` slots as C ``int``s or pointers.  For an
 ``int`` parameter that is exact, since the kernel reads only the low 32 bits of the register.
 ``sigsetsize`` is a ``size_t`` and the seventh argument of ``syscall``, which x86-64 passes on
-the stack, where an ``int`` leaves the upper half of its 8-byte slot undefined: it is passed as
-a ``c_size_t`` object, a full 64-bit value.
+the stack, where an ``int`` leaves the upper half of its 8-byte slot undefined: it is passed
+full width (a ``c_size_t`` object with ctypes, a ``size_t`` parameter with cffi).
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import functools
 from typing import Any
 
 from ..abi import ARCH, KERNEL_SIGSET_SIZE, SYSCALLS, SyscallNumbers
-from . import Backend, RawCall, c_function
+from ..ffi import Ffi, RawCall, get_ffi
+from . import Backend
 
 
 def _bind(function: RawCall, number: int | None) -> RawCall:
@@ -37,27 +37,33 @@ def _bind(function: RawCall, number: int | None) -> RawCall:
     return functools.partial(function, number)
 
 
-_SIGSETSIZE = ctypes.c_size_t(KERNEL_SIGSET_SIZE)
-
-
-def _with_sigsetsize(pwait: RawCall) -> RawCall:
+def _with_sigsetsize(pwait: RawCall, sigsetsize: Any) -> RawCall:
     # The raw calls take the mask's size as a sixth argument, which the C wrappers hide.
     def call(epfd: int, events: Any, maxevents: int, timeout: Any, mask: Any) -> int:
-        return pwait(epfd, events, maxevents, timeout, mask, _SIGSETSIZE)
+        return pwait(epfd, events, maxevents, timeout, mask, sigsetsize)
 
     return call
 
 
-def _without_mask(pwait: RawCall) -> RawCall:
+def _without_mask(pwait: RawCall, sigsetsize: Any, null: Any) -> RawCall:
     # epoll_wait(2): epoll_pwait with a NULL sigmask is equivalent to epoll_wait.
     def wait(epfd: int, events: Any, maxevents: int, timeout: int) -> int:
-        return pwait(epfd, events, maxevents, timeout, None, _SIGSETSIZE)
+        return pwait(epfd, events, maxevents, timeout, null, sigsetsize)
 
     return wait
 
 
-def load(numbers: SyscallNumbers | None = None) -> Backend:
-    """Bind ``syscall(2)`` for every epoll call, emulating the missing ones.
+# C parameters after the syscall number, per call.
+_INT = ("int",)
+_CTL = ("int", "int", "int", "void *")
+_WAIT = ("int", "void *", "int", "int")
+_PWAIT = (*_WAIT, "void *", "size_t")
+_PWAIT2 = ("int", "void *", "int", "void *", "void *", "size_t")
+
+
+def load(numbers: SyscallNumbers | None = None, *, ffi: Ffi | None = None) -> Backend:
+    """Bind ``syscall(2)`` for every epoll call through *ffi* (ctypes by default), emulating
+    the missing ones.
 
     ``numbers`` overrides this architecture's table; the test suite passes this table with
     ``epoll_create`` and ``epoll_wait`` set to ``None`` to run the asm-generic emulation on
@@ -67,40 +73,38 @@ def load(numbers: SyscallNumbers | None = None) -> Backend:
         numbers = SYSCALLS.get(ARCH)
     if numbers is None:
         raise OSError(errno.ENOSYS, f"pyepoll: no syscall numbers known for {ARCH}")
-    call = c_function("syscall")
-    call_gil = c_function("syscall", keep_gil=True)
-    call_fast = c_function("syscall", keep_gil=True, capture_errno=False)
-    create1 = _bind(call, numbers.epoll_create1)
+    if ffi is None:
+        ffi = get_ffi("ctypes")
+    sigsetsize = ffi.size_t(KERNEL_SIGSET_SIZE)
+    create1 = _bind(ffi.syscall(_INT), numbers.epoll_create1)
 
     if numbers.epoll_create is not None:
-        create = _bind(call, numbers.epoll_create)
+        create = _bind(ffi.syscall(_INT), numbers.epoll_create)
     else:
 
         def create(size: int) -> int:
             # epoll_create(2), NOTES: size is ignored, but must be greater than zero.
             if size <= 0:
-                ctypes.set_errno(errno.EINVAL)
+                ffi.set_errno(errno.EINVAL)
                 return -1
             return create1(0)
 
-    if numbers.epoll_wait is not None:
-        wait = _bind(call, numbers.epoll_wait)
-        wait_nonblocking = _bind(call_gil, numbers.epoll_wait)
-        wait_fast = _bind(call_fast, numbers.epoll_wait)
-    else:
-        wait = _without_mask(_bind(call, numbers.epoll_pwait))
-        wait_nonblocking = _without_mask(_bind(call_gil, numbers.epoll_pwait))
-        wait_fast = _without_mask(_bind(call_fast, numbers.epoll_pwait))
+    def waits(**hints: bool) -> RawCall:
+        if numbers.epoll_wait is not None:
+            return _bind(ffi.syscall(_WAIT, **hints), numbers.epoll_wait)
+        pwait = _bind(ffi.syscall(_PWAIT, **hints), numbers.epoll_pwait)
+        return _without_mask(pwait, sigsetsize, ffi.null)
 
     return Backend(
         "syscall",
+        ffi,
         create=create,
         create1=create1,
-        ctl=_bind(call, numbers.epoll_ctl),
-        wait=wait,
-        wait_nonblocking=wait_nonblocking,
-        wait_fast=wait_fast,
-        pwait=_with_sigsetsize(_bind(call, numbers.epoll_pwait)),
-        pwait2=_with_sigsetsize(_bind(call, numbers.epoll_pwait2)),
+        ctl=_bind(ffi.syscall(_CTL), numbers.epoll_ctl),
+        wait=waits(),
+        wait_nonblocking=waits(keep_gil=True),
+        wait_fast=waits(keep_gil=True, errno=False),
+        pwait=_with_sigsetsize(_bind(ffi.syscall(_PWAIT), numbers.epoll_pwait), sigsetsize),
+        pwait2=_with_sigsetsize(_bind(ffi.syscall(_PWAIT2), numbers.epoll_pwait2), sigsetsize),
         sigset_size=KERNEL_SIGSET_SIZE,
     )
