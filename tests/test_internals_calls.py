@@ -2,8 +2,10 @@
 
 The two built-in backends reach the same kernel, so a call that silently used the default
 backend instead of its ``backend=`` argument would pass every behavioural test.  Here the
-backend is one built by the test from the real libc functions, each wrapped to record that it
-was called: what each public call reaches is checked, and the kernel still does the work.
+backend is one built by the test from the real libc functions over each installed FFI, each
+wrapped to record that it was called: what each public call reaches is checked, and the
+kernel still does the work.  Over cffi, which refuses ctypes' pointers, a call that made its
+arguments (event, timespec, signal set, buffer) through another FFI than the backend's fails.
 """
 
 from __future__ import annotations
@@ -19,21 +21,33 @@ import pytest
 
 import pyepoll
 from pyepoll import EPOLL_CTL_ADD, EPOLLIN
-from pyepoll.backends import Backend, RawCall, libc
+from pyepoll.backends import BACKEND_NAMES, Backend, libc
+from pyepoll.ffi import Ffi, RawCall, get_ffi
 from tests.kernel import KernelObjects
 
 IN = int(EPOLLIN)
 CALLS = ("create", "create1", "ctl", "wait", "wait_nonblocking", "wait_fast", "pwait", "pwait2")
+#: The installed FFIs (see the report header): ctypes, and cffi where it imports.
+FFIS = sorted({name.partition("+")[2] for name in BACKEND_NAMES})
+
+
+def address_of(buffer: pyepoll.EventBuffer) -> int:
+    """The address of *buffer*'s memory, found by ctypes whatever FFI the buffer is for."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(buffer.memory))
+
+
+class Seconds(float):
+    """A float subclass, which ``poll`` leaves to its general path."""
 
 
 class Recording:
     """A backend over the real libc functions that records the name of each call made."""
 
-    def __init__(self) -> None:
-        real = libc.load()
+    def __init__(self, ffi: Ffi) -> None:
+        real = libc.load(ffi=ffi)
         self.calls: list[str] = []
         wrapped = {name: self._recorder(name, getattr(real, name)) for name in CALLS}
-        self.backend = Backend("recording", sigset_size=real.sigset_size, **wrapped)
+        self.backend = Backend("recording", ffi, sigset_size=real.sigset_size, **wrapped)
 
     def _recorder(self, name: str, function: RawCall) -> RawCall:
         def call(*args: Any) -> int:
@@ -48,9 +62,9 @@ class Recording:
         return calls
 
 
-@pytest.fixture
-def recording() -> Recording:
-    return Recording()
+@pytest.fixture(params=FFIS)
+def recording(request: pytest.FixtureRequest) -> Recording:
+    return Recording(get_ffi(request.param))
 
 
 def test_low_level_calls_use_the_backend_given(kernel: KernelObjects, recording: Recording) -> None:
@@ -71,7 +85,7 @@ def test_low_level_calls_use_the_backend_given(kernel: KernelObjects, recording:
         assert wait() == [(efd, IN)]
         assert recording.take() == [name]
     buffer = pyepoll.EventBuffer(1)
-    assert pyepoll.epoll_wait_raw(epfd, ctypes.addressof(buffer.array), 1, 0, backend=b) == 1
+    assert pyepoll.epoll_wait_raw(epfd, address_of(buffer), 1, 0, backend=b) == 1
     assert recording.take() == ["wait"]
     assert buffer.words(1) == [(efd, IN)]  # written where it was told
 
@@ -87,8 +101,9 @@ def test_the_object_uses_the_backend_given(kernel: KernelObjects, recording: Rec
         polls: list[tuple[tuple[Any, ...], dict[str, Any], str]] = [
             ((0,), {}, "wait_fast"),
             ((0, 4), {}, "wait_fast"),
-            ((0.0,), {}, "wait_nonblocking"),
+            ((0.0,), {}, "wait_fast"),  # what selectors pass
             ((0, 2000), {}, "wait_nonblocking"),
+            ((Seconds(0.0),), {}, "wait_nonblocking"),  # a subclass: the general path
             ((1.0,), {}, "wait"),
             ((None,), {}, "wait"),
             ((1.0,), {"sigmask": [signal.SIGUSR1]}, "pwait"),
@@ -111,9 +126,26 @@ def test_epoll_wait_raw_writes_at_the_address_given(kernel: KernelObjects, backe
     for fd, word in [(first, 2**64 - 1), (second, 5)]:
         pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, IN, word, backend=backend)
     buffer = pyepoll.EventBuffer(3)
-    address = ctypes.addressof(buffer.array)
-    assert pyepoll.epoll_wait_raw(epfd, address, 2, 1000, backend=backend) == 2
+    assert pyepoll.epoll_wait_raw(epfd, address_of(buffer), 2, 1000, backend=backend) == 2
     assert sorted(buffer.words(2)) == [(5, IN), (2**64 - 1, IN)]
+
+
+@pytest.mark.parametrize("capacity", [2, 8192])  # 8192 records: a mapping, not a bytearray
+@pytest.mark.parametrize("buffer_ffi", FFIS)
+def test_a_buffer_serves_a_wait_through_any_ffi(
+    kernel: KernelObjects, backend: str, buffer_ffi: str, capacity: int
+) -> None:
+    # A buffer's pointer is made by its own FFI; a wait through another FFI must pass a pointer
+    # of its own making to the same memory (cffi refuses ctypes' pointers, and a pointer to
+    # other memory would leave this buffer's records zero).
+    epfd = kernel.track(pyepoll.epoll_create1(0, backend=backend))
+    efd = kernel.readable_eventfd()
+    pyepoll.epoll_ctl(epfd, EPOLL_CTL_ADD, efd, IN, 2**64 - 2, backend=backend)
+    buffer = pyepoll.EventBuffer(capacity, get_ffi(buffer_ffi))
+    assert buffer.pointer_for(buffer.ffi) is buffer.pointer  # made once, for its own FFI
+    result = pyepoll.epoll_wait(epfd, 2, 0, buffer=buffer, backend=backend)
+    assert result == buffer.words(1) == [(2**64 - 2, IN)]
+    assert buffer.words(2)[1] == (0, 0)
 
 
 class Subclass(pyepoll.epoll):
