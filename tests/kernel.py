@@ -12,12 +12,13 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
-import platform
 import re
 import socket
 import struct
 import time
 from typing import Callable, NamedTuple
+
+from conformance import machine
 
 #: eventfd(2) flags, the same values as O_NONBLOCK and O_CLOEXEC on every Linux ABI we run on.
 EFD_NONBLOCK = os.O_NONBLOCK
@@ -181,12 +182,17 @@ class KernelObjects:
 
 
 #: The syscalls a thread blocks in while it waits on an epoll fd: epoll_wait (where the
-#: architecture has it), epoll_pwait, epoll_pwait2 (numbers from the kernel's syscall tables).
+#: architecture has it), epoll_pwait, epoll_pwait2 (numbers from the kernel's syscall tables),
+#: by the table /proc shows: the interpreter's own ABI natively (platform.machine() says x86_64
+#: to an i386 Python), the host's under qemu-user (conformance.machine tells which).
 EPOLL_WAIT_SYSCALLS = {
     "x86_64": frozenset({232, 281, 441}),
+    "i386": frozenset({256, 319, 441}),
+    "arm": frozenset({252, 346, 441}),
     "aarch64": frozenset({22, 441}),
-    "i686": frozenset({256, 319, 441}),
-}.get(platform.machine(), frozenset())
+    "riscv64": frozenset({22, 441}),
+    "loongarch64": frozenset({22, 441}),
+}.get(machine.PROC_ABI or "", frozenset())
 
 
 def asleep_in_epoll_wait(pid: int, tid: int) -> bool:
