@@ -9,6 +9,7 @@ from typing import Callable
 
 import pytest
 
+from conformance import procview
 from conformance.timing import sleeping_in_wait, until_sleeping_in_wait, wait_arguments
 from tests.kernel import eventfd_add
 
@@ -17,12 +18,10 @@ __all__ = ["blocked_signals", "while_asleep"]
 
 def blocked_signals(native_id: int) -> set[int]:
     """The signal numbers thread *native_id* of this process blocks now."""
-    with open(f"/proc/self/task/{native_id}/status") as status:
-        for line in status:
-            if line.startswith("SigBlk:"):
-                mask = int(line.split()[1], 16)
-                return {bit + 1 for bit in range(mask.bit_length()) if mask >> bit & 1}
-    raise AssertionError("no SigBlk line")
+    mask = procview.blocked_signals(native_id)
+    if mask is None:
+        raise AssertionError(f"no SigBlk line for thread {native_id}")
+    return {bit + 1 for bit in range(mask.bit_length()) if mask >> bit & 1}
 
 
 def while_asleep(
