@@ -11,6 +11,12 @@ moment of a shared machine; each round keeps each implementation's best of 3 bat
 median over rounds is the typical cost, the worst round the spread; the load average before
 and after is printed with the table.
 
+The ``floor`` column is not an implementation: it is the least any binding written in Python over
+ctypes can do per ``poll(0)``, a method that makes the raw ``epoll_wait`` call (GIL kept, errno
+not captured, as pyepoll's fast path) and builds the result list from the buffer, with no
+argument checks and no buffer pool (so it is not thread-safe). Where the floor itself is above
+a target, no ctypes binding can meet that target.
+
 Run: ``python -m benchmarks.bench_poll [--rounds 15] [--calls 2000] [--ready 1,64,1000]``
 """
 
@@ -26,6 +32,8 @@ import time
 from typing import Callable, Union
 
 import pyepoll
+from pyepoll.buffer import FD_WORD, EventBuffer
+from pyepoll.epollobject import DEFAULT_MAXEVENTS
 
 READY_COUNTS = (1, 64, 1000)
 #: Batches per implementation and round; a round keeps each one's best.
@@ -39,7 +47,32 @@ TARGETS = {
     "CPython": {1: 1.5},
 }
 
-Poller = Union[select.epoll, pyepoll.epoll]
+
+
+class Floor:
+    """The floor described in the module docstring: ``poll`` ignores its timeout (always 0)."""
+
+    def __init__(self) -> None:
+        self.epoll = pyepoll.epoll(backend="libc+ctypes")
+        self._epfd = self.epoll.fileno()
+        self._call = self.epoll.backend.wait_fast
+        self._buffer = EventBuffer(DEFAULT_MAXEVENTS, self.epoll.backend.ffi)
+
+    def register(self, fd: int, mask: int) -> None:
+        self.epoll.register(fd, mask)
+
+    def poll(self, timeout: float) -> list[tuple[int, int]]:
+        buffer = self._buffer
+        count = self._call(self._epfd, buffer.pointer, DEFAULT_MAXEVENTS, 0)
+        if count == 1:
+            return [(buffer.fd_words[FD_WORD], buffer.event_words[0])]
+        return buffer.fds(count)
+
+    def close(self) -> None:
+        self.epoll.close()
+
+
+Poller = Union[select.epoll, pyepoll.epoll, Floor]
 
 
 def _ready_pipes(count: int) -> list[tuple[int, int]]:
@@ -76,6 +109,7 @@ def measure(ready: int, timeout: float, rounds: int, calls: int) -> dict[str, li
     pollers: dict[str, Poller] = {"select": select.epoll()}
     for name in pyepoll.BACKEND_NAMES:
         pollers[name] = pyepoll.epoll(backend=name)
+    pollers["floor"] = Floor()
     try:
         timers = {name: _timer() for name in pollers}
         for name, poller in pollers.items():
@@ -116,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     implementation = sys.implementation.name.replace("pypy", "PyPy").replace("cpython", "CPython")
     targets = TARGETS.get(implementation, {})
-    names = list(pyepoll.BACKEND_NAMES)
+    names = [*pyepoll.BACKEND_NAMES, "floor"]
     print(
         f"{implementation} {sys.version.split()[0]}, {args.rounds} interleaved rounds; "
         f"load average before: {_load()}\n"

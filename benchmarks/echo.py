@@ -122,14 +122,16 @@ def start_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Pinned before it starts, so that every thread it makes inherits CPU 0: pinning the
+        # pid afterwards moves only the main thread (the threaded server's acceptor thread
+        # would make connection threads free to run on the client's CPU).
+        preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if pin else None,
     )
     stack.callback(_terminate, proc)
     assert proc.stdout is not None
     match = re.search(r":(\d+)$", proc.stdout.readline().strip())
     if match is None:
         raise RuntimeError(f"{name} did not start: {proc.communicate(timeout=10)[1]}")
-    if pin:
-        os.sched_setaffinity(proc.pid, {0})
     return int(match.group(1)), proc.pid
 
 
