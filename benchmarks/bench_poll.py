@@ -48,7 +48,6 @@ TARGETS = {
 }
 
 
-
 class Floor:
     """The floor described in the module docstring: ``poll`` ignores its timeout (always 0)."""
 
