@@ -9,13 +9,16 @@ fuzzer (``fuzz/``) shares these helpers; the conformance suite keeps its own on 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
+import mmap
 import os
 import re
 import socket
 import struct
 import time
+from collections.abc import Iterator
 from typing import Callable, NamedTuple
 
 from conformance import machine
@@ -53,6 +56,23 @@ def new_eventfd(initval: int = 0, flags: int = EFD_NONBLOCK | EFD_CLOEXEC) -> in
     """A fresh eventfd; readable (EPOLLIN) exactly while its counter is non-zero."""
     make: Callable[[int, int], int] = getattr(os, "eventfd", _libc_eventfd)
     return make(initval, flags)
+
+
+@contextlib.contextmanager
+def read_only(memory: mmap.mmap) -> Iterator[None]:
+    """*memory* (an anonymous mapping) made read-only with mprotect(2) for the duration: the
+    kernel's writes into it fail with EFAULT, this process may still read it."""
+    anchor = ctypes.c_char.from_buffer(memory)
+    address = ctypes.c_void_p(ctypes.addressof(anchor))
+    del anchor  # the address stays valid: the mapping is not closed, hence not moved
+    size = ctypes.c_size_t(len(memory))
+    protect = _libc().mprotect
+    if protect(address, size, mmap.PROT_READ) != 0:
+        raise OSError(ctypes.get_errno(), "mprotect")
+    try:
+        yield
+    finally:
+        protect(address, size, mmap.PROT_READ | mmap.PROT_WRITE)
 
 
 def new_pipe() -> tuple[int, int]:

@@ -11,9 +11,13 @@ arguments (event, timespec, signal set, buffer) through another FFI than the bac
 from __future__ import annotations
 
 import ctypes
+import errno
+import gc
 import os
 import pickle
 import signal
+import subprocess
+import sys
 from functools import partial
 from typing import Any, Callable
 
@@ -191,6 +195,53 @@ def test_an_epoll_object_on_descriptor_zero(kernel: KernelObjects, backend: str)
         os.close(saved)
         if not stdin_open:
             os.close(0)
+
+
+#: The child of the test below: with 0 closed, epoll_create1 returns 0 (the lowest free
+#: number); the object is dropped without close().  Prints the number it got and what
+#: fstat(0) says afterwards.
+DROPPED_ON_ZERO = """
+import errno, gc, os, sys
+import pyepoll
+os.close(0)
+ep = pyepoll.epoll(backend=sys.argv[1])
+number = ep.fileno()
+del ep
+gc.collect()
+try:
+    os.fstat(0)
+except OSError as error:
+    print(number, errno.errorcode[error.errno])
+else:
+    print(number, "open")
+"""
+
+
+def test_dropping_an_epoll_object_on_descriptor_zero_closes_it(backend: str) -> None:
+    # The finalizer's half of the test above (select.epoll's deallocator closes the fd; 0 is
+    # no exception), in a fresh child: 0 must be free for epoll_create1 to return it, and in
+    # this process it is whatever the runner left there.  The child imports the pyepoll this
+    # process imported (its directory as the working directory, first on sys.path).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pyepoll.__file__)))
+    child = subprocess.run(
+        [sys.executable, "-c", DROPPED_ON_ZERO, backend],
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert child.stdout.split() == ["0", "EBADF"]
+    # The same here, on another number: mutmut runs a mutant only against the tests that
+    # reached its function in their own process, and the child's calls do not count there.
+    ep = pyepoll.epoll(backend=backend)
+    number = ep.fileno()
+    del ep
+    gc.collect()
+    with pytest.raises(OSError) as caught:
+        os.fstat(number)
+    assert caught.value.errno == errno.EBADF
 
 
 def _is_open(fd: int) -> bool:

@@ -12,6 +12,7 @@ testing found surviving, see tests/mutation-triage.md).
 from __future__ import annotations
 
 import errno
+import mmap
 import operator
 import os
 import platform
@@ -23,7 +24,7 @@ import pytest
 
 import pyepoll
 from pyepoll.abi import EP_MAX_EVENTS
-from tests.kernel import KernelObjects, unused_fd
+from tests.kernel import KernelObjects, read_only, unused_fd
 
 IN, OUT = int(pyepoll.EPOLLIN), int(pyepoll.EPOLLOUT)
 
@@ -265,12 +266,34 @@ def test_closed_object(ep: pyepoll.epoll, args: tuple[Any, ...]) -> None:
 
 @pytest.mark.parametrize("args", [(0,), (0, 3), (0.0,), (1.0,), (None,)], ids=repr)
 def test_a_wait_on_a_closed_descriptor_is_ebadf(backend: str, args: tuple[Any, ...]) -> None:
-    # epoll_wait(2): EBADF; the fast path's repeat of the failed call must ask for the same
-    # maxevents (with 0 the kernel would say EINVAL first).
+    # epoll_wait(2): EBADF.  Before Linux 6.15 the kernel checked maxevents before it looked
+    # the descriptor up, so a repeat of the failed call with maxevents 0 said EINVAL; since
+    # then (fs/eventpoll.c, do_epoll_wait: the fd first, then ep_check_params) it says EBADF
+    # either way, and the test below is the one that tells.
     with pyepoll.epoll.fromfd(unused_fd(), backend=backend) as ep:
         with pytest.raises(OSError) as caught:
             ep.poll(*args)
         assert caught.value.errno == errno.EBADF
+
+
+@pytest.mark.parametrize("args", [(0,), (0, 3), (0.0,), (0.0, 1500), (1.0,), (None,)], ids=repr)
+def test_a_wait_into_memory_the_kernel_cannot_write_is_efault(
+    kernel: KernelObjects, ep: pyepoll.epoll, args: tuple[Any, ...]
+) -> None:
+    # epoll_wait(2): EFAULT when the events buffer is not writable, found as the kernel copies
+    # a ready event out, after its checks of maxevents and the descriptor pass; the event
+    # stays ready, so the repeat of a failed zero-timeout wait (the fast path learns errno
+    # that way) fails the same way, unless it passes another maxevents (0: EINVAL, on every
+    # kernel).  A maxevents of 2**16 leaves a pooled buffer that is an anonymous mapping
+    # (page-aligned, so mprotect can make it read-only), which the wait below takes.
+    ep.register(kernel.readable_eventfd(), IN)
+    ep.poll(0.0, 2**16)
+    (buffer,) = ep._pool
+    assert isinstance(buffer.memory, mmap.mmap)
+    with read_only(buffer.memory), pytest.raises(OSError) as caught:
+        ep.poll(*args)
+    assert caught.value.errno == errno.EFAULT
+    assert type(caught.value) is OSError
 
 
 def test_poll_zero_never_sleeps(kernel: KernelObjects, ep: pyepoll.epoll) -> None:
