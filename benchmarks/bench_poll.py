@@ -11,11 +11,11 @@ moment of a shared machine; each round keeps each implementation's best of 3 bat
 median over rounds is the typical cost, the worst round the spread; the load average before
 and after is printed with the table.
 
-The ``floor`` column is not an implementation: it is the least any binding written in Python over
-ctypes can do per ``poll(0)``, a method that makes the raw ``epoll_wait`` call (GIL kept, errno
-not captured, as pyepoll's fast path) and builds the result list from the buffer, with no
-argument checks and no buffer pool (so it is not thread-safe). Where the floor itself is above
-a target, no ctypes binding can meet that target.
+The ``ctypes floor`` column is not an implementation: it is the least that any binding written
+in Python over ctypes can do per ``poll(0)``, a method that makes the raw ``epoll_wait`` call
+(GIL kept, errno not captured, as pyepoll's fast path) and builds the result list from the
+buffer, with no argument checks, no keyword-only parameter and no buffer pool (so it is not
+thread-safe). Where the floor itself is above a target, no ctypes binding can meet it.
 
 Run: ``python -m benchmarks.bench_poll [--rounds 15] [--calls 2000] [--ready 1,64,1000]``
 """
@@ -108,7 +108,7 @@ def measure(ready: int, timeout: float, rounds: int, calls: int) -> dict[str, li
     pollers: dict[str, Poller] = {"select": select.epoll()}
     for name in pyepoll.BACKEND_NAMES:
         pollers[name] = pyepoll.epoll(backend=name)
-    pollers["floor"] = Floor()
+    pollers["ctypes floor"] = Floor()
     try:
         timers = {name: _timer() for name in pollers}
         for name, poller in pollers.items():
@@ -149,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     implementation = sys.implementation.name.replace("pypy", "PyPy").replace("cpython", "CPython")
     targets = TARGETS.get(implementation, {})
-    names = [*pyepoll.BACKEND_NAMES, "floor"]
+    names = [*pyepoll.BACKEND_NAMES, "ctypes floor"]
     print(
         f"{implementation} {sys.version.split()[0]}, {args.rounds} interleaved rounds; "
         f"load average before: {_load()}\n"
