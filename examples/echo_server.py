@@ -51,19 +51,13 @@ from typing import Protocol
 import pyepoll
 from examples import serving
 
-# pyepoll's event constants are enum.IntFlag members, and with an int on the left ``events &
-# pyepoll.EPOLLIN`` runs IntFlag.__rand__, Python code of the enum module: about 1 µs, as much as
-# the rest of the interpreter's work for one echo. The server computes with their int values.
 EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP, EPOLLET = (
-    int(flag)
-    for flag in (
-        pyepoll.EPOLLIN,
-        pyepoll.EPOLLOUT,
-        pyepoll.EPOLLERR,
-        pyepoll.EPOLLHUP,
-        pyepoll.EPOLLRDHUP,
-        pyepoll.EPOLLET,
-    )
+    pyepoll.EPOLLIN,
+    pyepoll.EPOLLOUT,
+    pyepoll.EPOLLERR,
+    pyepoll.EPOLLHUP,
+    pyepoll.EPOLLRDHUP,
+    pyepoll.EPOLLET,
 )
 
 #: Stop reading a connection while this many bytes wait to be echoed.
