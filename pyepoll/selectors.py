@@ -185,14 +185,16 @@ class EpollSelector(selectors.EpollSelector):
         """EVENT_READ/EVENT_WRITE to EPOLLIN/EPOLLOUT, the stdlib EpollSelector's mapping."""
         mask = 0
         if events & selectors.EVENT_READ:
-            mask |= EpollEvent.EPOLLIN
+            mask |= _IN
         if events & selectors.EVENT_WRITE:
-            mask |= EpollEvent.EPOLLOUT
-        return int(mask)
+            mask |= _OUT
+        return mask
 
 
 #: epoll_ctl(2): "Sets an exclusive wakeup mode for the epoll file descriptor".
 _EXCLUSIVE = int(EpollEvent.EPOLLEXCLUSIVE)
+# Plain ints: an int combined with an enum member runs the enum module's operators.
+_IN, _OUT = int(EpollEvent.EPOLLIN), int(EpollEvent.EPOLLOUT)
 
 
 def _makes_pyepoll(factory: object) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import pyepoll
+from pyepoll import epollobject
 from pyepoll.abi import EP_MAX_EVENTS
 from tests.kernel import KernelObjects, read_only, unused_fd
 
@@ -284,12 +285,14 @@ def test_a_wait_into_memory_the_kernel_cannot_write_is_efault(
     # a ready event out, after its checks of maxevents and the descriptor pass; the event
     # stays ready, so the repeat of a failed zero-timeout wait (the fast path learns errno
     # that way) fails the same way, unless it passes another maxevents (0: EINVAL, on every
-    # kernel).  A maxevents of 2**16 leaves a pooled buffer that is an anonymous mapping
-    # (page-aligned, so mprotect can make it read-only), which the wait below takes.
+    # kernel).  The largest maxevents whose buffer is pooled leaves a pooled buffer that is
+    # an anonymous mapping (page-aligned, so mprotect can make it read-only), which the wait
+    # below takes.
     ep.register(kernel.readable_eventfd(), IN)
-    ep.poll(0.0, 2**16)
+    ep.poll(0.0, epollobject._MAX_POOLED)
+    assert len(ep._pool) == 1, "the buffer of the largest pooled maxevents was not pooled"
     (buffer,) = ep._pool
-    assert isinstance(buffer.memory, mmap.mmap)
+    assert isinstance(buffer.memory, mmap.mmap), "that buffer is not an anonymous mapping"
     with read_only(buffer.memory), pytest.raises(OSError) as caught:
         ep.poll(*args)
     assert caught.value.errno == errno.EFAULT
