@@ -17,10 +17,13 @@ override goes to the wrapped implementation unchanged::
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+import os
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar, cast
 
 from conformance import adapters
 from conformance.adapters import Adapter, Events, RawApi, load
+from conformance.violators import violates
 
 
 class WrappedInstance:
@@ -93,3 +96,28 @@ class Wrapped(Adapter):
     def raw(self) -> RawApi:
         # The calls a violator does not override reach the wrapped RawApi through __getattr__.
         return cast(RawApi, self.Raw(self.inner.raw, self))
+
+
+W = TypeVar("W", bound=Wrapped)
+
+
+def oserror(code: int) -> OSError:
+    """The OSError the kernel's errno *code* becomes in Python (FileExistsError for EEXIST...)."""
+    return OSError(code, os.strerror(code))
+
+
+def violator(
+    module: str,
+    name: str,
+    mistake: str,
+    clauses: Iterable[str],
+    base: type[W],
+    **attributes: object,
+) -> type[W]:
+    """A violator made by a generator: the subclass *name* of *base* (Wrapped or one of its
+    kinds) with *attributes* (its
+    ``Instance``, ``Raw`` or ``Epoll`` class, its hooks), registered as breaking *clauses*.
+    *mistake* is its docstring; the caller assigns the class to *module*'s attribute *name*,
+    the name ``--impl`` loads it by."""
+    namespace = {"__doc__": mistake, "__module__": module, "__qualname__": name, **attributes}
+    return violates(*clauses)(cast("type[W]", type(name, (base,), namespace)))

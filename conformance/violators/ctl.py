@@ -16,40 +16,39 @@ from __future__ import annotations
 import errno
 import socket
 import stat
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from conformance import flags as F
-from conformance.kobjects import is_open
+from conformance.adapters import Ctl, Events
+from conformance.kobjects import is_epoll, is_open
 from conformance.violators._ctl import (
     ADD,
+    ADD_ONLY,
     ANY_OP,
     DEL,
+    DEL_ONLY,
+    EXCLUSIVE_OK,
     MOD,
+    MOD_ONLY,
     WITH_EVENT,
-    Ctl,
     CtlHook,
     Do,
     Rewrite,
+    Row,
+    define,
     drops,
     file_type,
-    is_epoll,
     refuses,
     registration,
     swallows,
-    violator,
     watches,
 )
 
-#: The bits the kernel accepts beside EPOLLEXCLUSIVE (fs/eventpoll.c, EPOLLEXCLUSIVE_OK_BITS).
-EXCLUSIVE_OK = (
-    F.EPOLLIN | F.EPOLLOUT | F.EPOLLERR | F.EPOLLHUP | F.EPOLLWAKEUP | F.EPOLLET | F.EPOLLEXCLUSIVE
-)
 #: The bits a registration keeps once its EPOLLONESHOT event fired (fs/eventpoll.c,
 #: EP_PRIVATE_BITS): nothing else, so fdinfo shows it disabled.
 PRIVATE_BITS = F.EPOLLWAKEUP | F.EPOLLONESHOT | F.EPOLLET | F.EPOLLEXCLUSIVE
 #: capabilities(7): CAP_BLOCK_SUSPEND, which EPOLLWAKEUP needs.
 CAP_BLOCK_SUSPEND = 36
-ADD_ONLY, MOD_ONLY, DEL_ONLY = frozenset({ADD}), frozenset({MOD}), frozenset({DEL})
 UINT32_MAX = (1 << 32) - 1
 _IN_EXCLUSIVE = F.EPOLLIN | F.EPOLLEXCLUSIVE
 
@@ -163,42 +162,32 @@ def _mod_skips_disabled(call: Ctl, do: Do) -> None:
 
 
 def _drops_reported(bit: int) -> Rewrite:
-    return lambda key, events, asked: (key, events & ~bit)
+    return lambda key, events, asked: [(key, events & ~bit)]
 
 
 def _drops_unasked(bit: int) -> Rewrite:
-    return lambda key, events, asked: (key, events if asked & bit else events & ~bit)
+    return lambda key, events, asked: [(key, events if asked & bit else events & ~bit)]
 
 
 def _leaks(flag: int) -> Rewrite:
-    return lambda key, events, asked: (key, events | asked & flag)
+    return lambda key, events, asked: [(key, events | asked & flag)]
 
 
-def _rdhup_on_data(key: int, events: int, asked: int) -> tuple[int, int]:
+def _rdhup_on_data(key: int, events: int, asked: int) -> Events:
     if asked & F.EPOLLRDHUP and events & F.EPOLLIN:
         events |= F.EPOLLRDHUP
-    return key, events
+    return [(key, events)]
 
 
-def _signed(key: int, events: int, asked: int) -> tuple[int, int]:
-    return (key - (1 << 64) if key >> 63 else key), events
+def _signed(key: int, events: int, asked: int) -> Events:
+    return [(key - (1 << 64) if key >> 63 else key, events)]
 
 
-def _truncated(key: int, events: int, asked: int) -> tuple[int, int]:
-    return key & UINT32_MAX, events
+def _truncated(key: int, events: int, asked: int) -> Events:
+    return [(key & UINT32_MAX, events)]
 
 
 # --- the violators -------------------------------------------------------------------------------
-
-
-class Row(NamedTuple):
-    name: str
-    #: The clauses it breaks, without the page's "epoll_ctl." prefix.
-    clauses: tuple[str, ...]
-    #: What it gets wrong (the class's docstring).
-    mistake: str
-    ctl: CtlHook | None = None
-    rewrite: Rewrite | None = None
 
 
 #: An event type or input flag dropped from ADD and MOD, and the clauses that breaks.
@@ -463,12 +452,4 @@ ROWS: tuple[Row, ...] = (
     ),
 )
 
-for _row in ROWS:
-    globals()[_row.name] = violator(
-        __name__,
-        _row.name,
-        _row.mistake,
-        tuple(f"epoll_ctl.{clause}" for clause in _row.clauses),
-        _row.ctl,
-        _row.rewrite,
-    )
+define(globals(), ROWS, prefix="epoll_ctl.")

@@ -14,18 +14,11 @@ from collections.abc import Iterable, Iterator
 
 from conformance import adapters
 from conformance import flags as F
+from conformance.adapters import Ctl, Events
+from conformance.kobjects import is_epoll
 from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw
-
-#: The bits the kernel accepts together with EPOLLEXCLUSIVE (fs/eventpoll.c).
-_EXCLUSIVE_OK = F.EPOLLIN | F.EPOLLOUT | F.EPOLLERR | F.EPOLLHUP | F.EPOLLWAKEUP | F.EPOLLET
-
-
-def _is_epoll(fd: int) -> bool:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
-    except OSError:
-        return False
+from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw, oserror
+from conformance.violators._ctl import ADD_ONLY, DEL, EXCLUSIVE_OK, Do, Row, define, rewrites
 
 
 @contextlib.contextmanager
@@ -37,28 +30,61 @@ def _errno_swapped(first: int, second: int) -> Iterator[None]:
         swap = {first: second, second: first}
         if exc.errno not in swap:
             raise
-        code = swap[exc.errno]
-        raise OSError(code, os.strerror(code)) from None
+        raise oserror(swap[exc.errno]) from None
 
 
-@violates("kernel.ctl_null_event")
-class NullEventIsEmpty(Wrapped):
-    """A NULL event pointer for EPOLL_CTL_ADD or MOD is taken as an empty event, not EFAULT."""
+# --- generated: a control call, or the events a wait returns, rewritten ----------------------
 
-    class Raw(WrappedRaw):
-        def epoll_ctl(
-            self,
-            epfd: int,
-            op: int,
-            fd: int,
-            events: int = 0,
-            data: int | None = None,
-            *,
-            null_event: bool = False,
-        ) -> None:
-            if null_event and op != F.EPOLL_CTL_DEL:
-                null_event, events = False, 0
-            self.inner.epoll_ctl(epfd, op, fd, events, data, null_event=null_event)
+
+def _null_event_as_empty(call: Ctl, do: Do) -> None:
+    if call.null_event and call.op != DEL:
+        call = call._replace(events=0, null_event=False)
+    do(call)
+
+
+def _refused_bits_dropped(events: int) -> int:
+    return events & EXCLUSIVE_OK if events & F.EPOLLEXCLUSIVE else events
+
+
+def _also_pri(events: int) -> int:
+    return events if events & F.EPOLLEXCLUSIVE else events | F.EPOLLPRI
+
+
+def _no_epoll_instances(key: int, events: int, asked: int) -> Events:
+    return [] if is_epoll(key) else [(key, events)]
+
+
+ROWS = (
+    Row(
+        "NullEventIsEmpty",
+        ("ctl_null_event",),
+        "A NULL event pointer for EPOLL_CTL_ADD or MOD is taken as an empty event, not EFAULT.",
+        _null_event_as_empty,
+    ),
+    Row(
+        "ExclusiveMasksBits",
+        ("exclusive_bits",),
+        "With EPOLLEXCLUSIVE, the bits the kernel refuses are dropped instead of failing.",
+        rewrites(_refused_bits_dropped, ADD_ONLY),
+    ),
+    Row(
+        "AlsoAsksForPri",
+        ("err_hup_stored",),
+        "Every registration (but an exclusive one, where the kernel refuses it) also asks for"
+        " EPOLLPRI, so the stored mask is not the one requested plus EPOLLERR|EPOLLHUP.",
+        rewrites(_also_pri),
+    ),
+    Row(
+        "HidesNestedInstances",
+        ("nested_propagation",),
+        "A wait never reports a nested epoll instance as ready.",
+        rewrite=_no_epoll_instances,
+    ),
+)
+define(globals(), ROWS, prefix="kernel.")
+
+
+# --- written out ------------------------------------------------------------------------------
 
 
 @violates("kernel.nesting_depth")
@@ -67,22 +93,11 @@ class NestingErrnoSwapped(Wrapped):
 
     class Instance(WrappedInstance):
         def register(self, fd: int, events: int, data: int | None = None) -> None:
-            if not _is_epoll(fd):
+            if not is_epoll(fd):
                 self.inner.register(fd, events, data)
                 return
             with _errno_swapped(errno.ELOOP, errno.EINVAL):
                 self.inner.register(fd, events, data)
-
-
-@violates("kernel.exclusive_bits")
-class ExclusiveMasksBits(Wrapped):
-    """With EPOLLEXCLUSIVE, the bits the kernel refuses are dropped instead of failing."""
-
-    class Instance(WrappedInstance):
-        def register(self, fd: int, events: int, data: int | None = None) -> None:
-            if events & F.EPOLLEXCLUSIVE:
-                events &= _EXCLUSIVE_OK | F.EPOLLEXCLUSIVE
-            self.inner.register(fd, events, data)
 
 
 @violates("kernel.exclusive_del")
@@ -97,7 +112,7 @@ class ExclusiveNeverAgain(Wrapped):
 
         def register(self, fd: int, events: int, data: int | None = None) -> None:
             if events & F.EPOLLEXCLUSIVE and fd in self.removed:
-                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+                raise oserror(errno.EEXIST)
             self.inner.register(fd, events, data)
             if events & F.EPOLLEXCLUSIVE:
                 self.exclusive.add(fd)
@@ -109,23 +124,13 @@ class ExclusiveNeverAgain(Wrapped):
                 self.removed.add(fd)
 
 
-@violates("kernel.nested_propagation")
-class HidesNestedInstances(Wrapped):
-    """A wait never reports a nested epoll instance as ready."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> adapters.Events:
-            events = self.inner.poll(timeout_ms, maxevents)
-            return [(key, mask) for key, mask in events if not _is_epoll(key)]
-
-
 @violates("kernel.round_robin_order", "epoll_wait.notes.round_robin")
 class LowestFdsFirst(Wrapped):
     """A wait returns the ready fds lowest first, so that with fewer slots than ready fds the
     highest ones starve."""
 
     class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> adapters.Events:
+        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
             events = sorted(self.inner.poll(timeout_ms, -1))
             return events if maxevents < 0 else events[:maxevents]
 
@@ -143,23 +148,6 @@ class UnregisterIgnoresEbadf(Wrapped):
                     raise
 
 
-@violates("kernel.err_hup_stored")
-class AlsoAsksForPri(Wrapped):
-    """Every registration (but an exclusive one, where the kernel refuses it) also asks for
-    EPOLLPRI, so the stored mask is not the one requested plus EPOLLERR|EPOLLHUP."""
-
-    class Instance(WrappedInstance):
-        def register(self, fd: int, events: int, data: int | None = None) -> None:
-            self.inner.register(fd, self._more(events), data)
-
-        def modify(self, fd: int, events: int, data: int | None = None) -> None:
-            self.inner.modify(fd, self._more(events), data)
-
-        @staticmethod
-        def _more(events: int) -> int:
-            return events if events & F.EPOLLEXCLUSIVE else events | F.EPOLLPRI
-
-
 @violates("kernel.fdinfo_format")
 class RegistersADuplicate(Wrapped):
     """register() adds a duplicate of the descriptor (reporting the original number as the
@@ -172,7 +160,7 @@ class RegistersADuplicate(Wrapped):
 
         def register(self, fd: int, events: int, data: int | None = None) -> None:
             if fd in self.dups:
-                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+                raise oserror(errno.EEXIST)
             dup = os.dup(fd)
             try:
                 self.inner.register(dup, events, fd if data is None else data)
@@ -212,12 +200,12 @@ class BusyPollOnAnyFile(Wrapped):
 
     class Raw(WrappedRaw):
         def get_params(self, epfd: int) -> tuple[int, int, int]:
-            if not _is_epoll(epfd):
+            if not is_epoll(epfd):
                 return (0, 0, 0)
             return self.inner.get_params(epfd)
 
         def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
-            if _is_epoll(epfd):
+            if is_epoll(epfd):
                 self.inner.set_params(epfd, params, pad)
 
 
@@ -238,6 +226,6 @@ class ClampsNegativePwait2Timeout(Wrapped):
     class Raw(WrappedRaw):
         def epoll_pwait2(
             self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Iterable[int] | None
-        ) -> adapters.Events:
+        ) -> Events:
             clamped = None if timeout_ns is None else max(timeout_ns, 0)
             return self.inner.epoll_pwait2(epfd, maxevents, clamped, sigmask)
