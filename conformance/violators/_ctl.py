@@ -7,7 +7,7 @@ a :class:`~conformance.adapters.Ctl` and performs it (or a changed one, or none)
 violator overrides that hook once and breaks the sentence on both paths. What a poll reports
 goes through :meth:`CtlWrapped.rewrite`, which also sees the events the registration asked for.
 The violators of epoll_ctl(2), epoll(7) and the kernel clauses that change a control call or
-what a poll reports are all made from these two hooks (:class:`Row`, :func:`define`).
+what a poll reports are all made from these two hooks (:class:`Hooked`, :func:`define_hooked`).
 
 The predicates below look at the descriptors as the kernel saw them: a control call that fails
 changes nothing, so looking after the failure sees what the kernel looked at.
@@ -120,7 +120,7 @@ class CtlWrapped(Wrapped):
         return [(key, events)]
 
 
-class Row(NamedTuple):
+class Hooked(NamedTuple):
     """A violator of a :class:`CtlWrapped` kind, as a table holds it."""
 
     name: str
@@ -132,7 +132,9 @@ class Row(NamedTuple):
     rewrite: Rewrite | None = None
 
 
-def define(namespace: MutableMapping[str, Any], rows: Iterable[Row], prefix: str = "") -> None:
+def define_hooked(
+    namespace: MutableMapping[str, Any], rows: Iterable[Hooked], prefix: str = ""
+) -> None:
     """Make and register the violator of each of *rows* and assign it in *namespace* (a
     module's ``globals()``) under its name; *prefix* goes before each clause."""
     for row in rows:

@@ -27,7 +27,14 @@ from conformance.adapters import Events
 from conformance.kobjects import is_epoll, is_open
 from conformance.violators import violates
 from conformance.violators._base import Wrapped, WrappedInstance, oserror
-from conformance.violators._ctl import ADD_ONLY, EXCLUSIVE_OK, Row, define, drops, rewrites
+from conformance.violators._ctl import (
+    ADD_ONLY,
+    EXCLUSIVE_OK,
+    Hooked,
+    define_hooked,
+    drops,
+    rewrites,
+)
 
 # --- generated: the mask a registration is made with, or the events a wait returns, rewritten --
 
@@ -54,64 +61,64 @@ def _no_in_on_hangup(key: int, events: int, asked: int) -> Events:
 
 
 ROWS = (
-    Row(
+    Hooked(
         "PlainActsAsEdge",
         ("epoll.lt",),
         "Level-triggered registrations are made edge-triggered: a ready fd is reported once.",
         rewrites(lambda events: events | F.EPOLLET),
     ),
-    Row(
+    Hooked(
         "StripsEdgeTrigger",
         ("epoll.et", "epoll.et.thundering_herd", "epoll.qa.Q9", "epoll.qa.Q9.packet"),
         "EPOLLET is dropped: an edge-triggered fd is reported at every wait while it is ready"
         " (and, as the kernel wakes level-triggered waiters in turn, to every waiting thread).",
         drops(F.EPOLLET),
     ),
-    Row(
+    Hooked(
         "StripsOneshot",
         ("epoll.oneshot",),
         "EPOLLONESHOT is dropped: the registration is not disabled after its event.",
         drops(F.EPOLLONESHOT),
     ),
-    Row(
+    Hooked(
         "EdgeInOutOneDirection",
         ("epoll.example.et_inout",),
         "An edge-triggered EPOLLIN|EPOLLOUT registration keeps one direction: EPOLLIN is dropped.",
         rewrites(_in_out_edge),
     ),
-    Row(
+    Hooked(
         "StripsExclusive",
         ("epoll_ctl.EPOLLEXCLUSIVE.mixed",),
         "EPOLLEXCLUSIVE is dropped: every waiting instance is woken, as if none had asked.",
         drops(F.EPOLLEXCLUSIVE),
     ),
-    Row(
+    Hooked(
         "AddsExclusive",
         ("epoll_ctl.EPOLLEXCLUSIVE.mixed",),
         "Registrations are made EPOLLEXCLUSIVE where the kernel allows it, plain ones included.",
         # Not on EPOLL_CTL_MOD, which refuses EPOLLEXCLUSIVE (EINVAL).
         rewrites(_exclusive_where_allowed, ADD_ONLY),
     ),
-    Row(
+    Hooked(
         "SplitsEvents",
         ("epoll.qa.Q7",),
         "Each event bit of a ready fd comes in a record of its own instead of combined.",
         rewrite=_split,
     ),
-    Row(
+    Hooked(
         "HidesClosedNumbers",
         ("epoll.pitfall.dup", "epoll.qa.Q6"),
         "Events reported under an fd number that is no longer open are dropped.",
         rewrite=_open_numbers_only,
     ),
-    Row(
+    Hooked(
         "DropsInOnHangup",
         ("epoll_ctl.EPOLLHUP.data_first",),
         "EPOLLIN is dropped from an event that has EPOLLHUP, data outstanding or not.",
         rewrite=_no_in_on_hangup,
     ),
 )
-define(globals(), ROWS)
+define_hooked(globals(), ROWS)
 
 
 # --- written out ------------------------------------------------------------------------------

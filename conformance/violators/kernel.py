@@ -10,15 +10,31 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from typing import Callable
 
 from conformance import adapters
 from conformance import flags as F
 from conformance.adapters import Ctl, Events
 from conformance.kobjects import is_epoll
 from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw, oserror
-from conformance.violators._ctl import ADD_ONLY, DEL, EXCLUSIVE_OK, Do, Row, define, rewrites
+from conformance.violators._base import (
+    Rewritten,
+    Wrapped,
+    WrappedInstance,
+    WrappedRaw,
+    define_rewritten,
+    oserror,
+)
+from conformance.violators._ctl import (
+    ADD_ONLY,
+    DEL,
+    EXCLUSIVE_OK,
+    Do,
+    Hooked,
+    define_hooked,
+    rewrites,
+)
 
 
 @contextlib.contextmanager
@@ -31,6 +47,10 @@ def _errno_swapped(first: int, second: int) -> Iterator[None]:
         if exc.errno not in swap:
             raise
         raise oserror(swap[exc.errno]) from None
+
+
+#: EPIOCSPARAMS's busy_poll_usecs, busy_poll_budget, prefer_busy_poll.
+Params = tuple[int, int, int]
 
 
 # --- generated: a control call, or the events a wait returns, rewritten ----------------------
@@ -55,33 +75,68 @@ def _no_epoll_instances(key: int, events: int, asked: int) -> Events:
 
 
 ROWS = (
-    Row(
+    Hooked(
         "NullEventIsEmpty",
         ("ctl_null_event",),
         "A NULL event pointer for EPOLL_CTL_ADD or MOD is taken as an empty event, not EFAULT.",
         _null_event_as_empty,
     ),
-    Row(
+    Hooked(
         "ExclusiveMasksBits",
         ("exclusive_bits",),
         "With EPOLLEXCLUSIVE, the bits the kernel refuses are dropped instead of failing.",
         rewrites(_refused_bits_dropped, ADD_ONLY),
     ),
-    Row(
+    Hooked(
         "AlsoAsksForPri",
         ("err_hup_stored",),
         "Every registration (but an exclusive one, where the kernel refuses it) also asks for"
         " EPOLLPRI, so the stored mask is not the one requested plus EPOLLERR|EPOLLHUP.",
         rewrites(_also_pri),
     ),
-    Row(
+    Hooked(
         "HidesNestedInstances",
         ("nested_propagation",),
         "A wait never reports a nested epoll instance as ready.",
         rewrite=_no_epoll_instances,
     ),
 )
-define(globals(), ROWS, prefix="kernel.")
+define_hooked(globals(), ROWS, prefix="kernel.")
+
+
+def _prefer_busy_poll(change: Callable[[int], int]) -> Callable[[Params], Params]:
+    return lambda params: (params[0], params[1], change(params[2]))
+
+
+define_rewritten(
+    globals(),
+    (
+        Rewritten(
+            "DropsPreferBusyPoll",
+            ("kernel.busy_poll.roundtrip",),
+            "EPIOCSPARAMS is sent with prefer_busy_poll cleared.",
+            WrappedRaw,
+            "set_params",
+            {"params": _prefer_busy_poll(lambda prefer: 0)},
+        ),
+        Rewritten(
+            "ClampsBusyPollParams",
+            ("kernel.busy_poll.EINVAL",),
+            "EPIOCSPARAMS clamps prefer_busy_poll to 1 and clears the padding instead of EINVAL.",
+            WrappedRaw,
+            "set_params",
+            {"params": _prefer_busy_poll(lambda prefer: min(prefer, 1)), "pad": lambda pad: 0},
+        ),
+        Rewritten(
+            "ClampsNegativePwait2Timeout",
+            ("kernel.pwait2.EINVAL_timeout",),
+            "epoll_pwait2 with a negative timeout waits 0 ns instead of failing with EINVAL.",
+            WrappedRaw,
+            "epoll_pwait2",
+            {"timeout_ns": lambda ns: None if ns is None else max(ns, 0)},
+        ),
+    ),
+)
 
 
 # --- written out ------------------------------------------------------------------------------
@@ -184,16 +239,6 @@ class RegistersADuplicate(Wrapped):
             self.inner.close()
 
 
-@violates("kernel.busy_poll.roundtrip")
-class DropsPreferBusyPoll(Wrapped):
-    """EPIOCSPARAMS is sent with prefer_busy_poll cleared."""
-
-    class Raw(WrappedRaw):
-        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
-            usecs, budget, _ = params
-            self.inner.set_params(epfd, (usecs, budget, 0), pad)
-
-
 @violates("kernel.busy_poll.ENOTTY")
 class BusyPollOnAnyFile(Wrapped):
     """The busy-poll ioctls on a file that is not an epoll instance "succeed" (reading zeros)."""
@@ -207,25 +252,3 @@ class BusyPollOnAnyFile(Wrapped):
         def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
             if is_epoll(epfd):
                 self.inner.set_params(epfd, params, pad)
-
-
-@violates("kernel.busy_poll.EINVAL")
-class ClampsBusyPollParams(Wrapped):
-    """EPIOCSPARAMS clamps prefer_busy_poll to 1 and clears the padding instead of EINVAL."""
-
-    class Raw(WrappedRaw):
-        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
-            usecs, budget, prefer = params
-            self.inner.set_params(epfd, (usecs, budget, min(prefer, 1)), 0)
-
-
-@violates("kernel.pwait2.EINVAL_timeout")
-class ClampsNegativePwait2Timeout(Wrapped):
-    """epoll_pwait2 with a negative timeout waits 0 ns instead of failing with EINVAL."""
-
-    class Raw(WrappedRaw):
-        def epoll_pwait2(
-            self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Iterable[int] | None
-        ) -> Events:
-            clamped = None if timeout_ns is None else max(timeout_ns, 0)
-            return self.inner.epoll_pwait2(epfd, maxevents, clamped, sigmask)
