@@ -17,7 +17,7 @@ from conformance import adapters
 from conformance import flags as F
 from conformance.adapters import Ctl, Events
 from conformance.kobjects import is_epoll
-from conformance.violators import violates
+from conformance.violators import violates, wait
 from conformance.violators._base import (
     Rewritten,
     Wrapped,
@@ -184,10 +184,8 @@ class LowestFdsFirst(Wrapped):
     """A wait returns the ready fds lowest first, so that with fewer slots than ready fds the
     highest ones starve."""
 
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            events = sorted(self.inner.poll(timeout_ms, -1))
-            return events if maxevents < 0 else events[:maxevents]
+    # The mistake of epoll_wait(2)'s violator, seen from the kernel's side.
+    Instance = wait.LowestFirst.Instance
 
 
 @violates("kernel.dup_unremovable")
