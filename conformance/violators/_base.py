@@ -17,9 +17,10 @@ override goes to the wrapped implementation unchanged::
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Callable, ClassVar, NamedTuple, TypeVar, cast
 
 from conformance import adapters
@@ -117,6 +118,20 @@ C = TypeVar("C")
 def oserror(code: int) -> OSError:
     """The OSError the kernel's errno *code* becomes in Python (FileExistsError for EEXIST...)."""
     return OSError(code, os.strerror(code))
+
+
+@contextlib.contextmanager
+def errno_changed(changes: Mapping[int, int | None]) -> Iterator[None]:
+    """Within: an OSError whose errno is a key of *changes* is swallowed (the value None) or
+    raised again as that errno; other errors pass unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None or exc.errno not in changes:
+            raise
+        becomes = changes[exc.errno]
+        if becomes is not None:
+            raise oserror(becomes) from None
 
 
 def violator(

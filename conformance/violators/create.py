@@ -19,7 +19,7 @@ from conformance.violators._base import (
     WrappedInstance,
     WrappedRaw,
     define_rewritten,
-    oserror,
+    errno_changed,
 )
 
 #: epoll_create(size) -> the size it asked for, while that descriptor is open (SizeIsCapacity).
@@ -149,9 +149,5 @@ class EmfileAsEnfile(Wrapped):
     """The per-process descriptor limit is reported as the system-wide one (ENFILE)."""
 
     def create(self) -> adapters.Instance:
-        try:
+        with errno_changed({errno.EMFILE: errno.ENFILE}):
             return super().create()
-        except OSError as exc:
-            if exc.errno != errno.EMFILE:
-                raise
-            raise oserror(errno.ENFILE) from None

@@ -7,10 +7,8 @@ hidden, a descriptor substituted), which is what an emulator or a careless wrapp
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-from collections.abc import Iterator
 from typing import Callable
 
 from conformance import adapters
@@ -24,6 +22,7 @@ from conformance.violators._base import (
     WrappedInstance,
     WrappedRaw,
     define_rewritten,
+    errno_changed,
     oserror,
 )
 from conformance.violators._ctl import (
@@ -35,19 +34,6 @@ from conformance.violators._ctl import (
     define_hooked,
     rewrites,
 )
-
-
-@contextlib.contextmanager
-def _errno_swapped(first: int, second: int) -> Iterator[None]:
-    """Re-raise an OSError carrying *first* as *second* and the other way round."""
-    try:
-        yield
-    except OSError as exc:
-        swap = {first: second, second: first}
-        if exc.errno not in swap:
-            raise
-        raise oserror(swap[exc.errno]) from None
-
 
 #: EPIOCSPARAMS's busy_poll_usecs, busy_poll_budget, prefer_busy_poll.
 Params = tuple[int, int, int]
@@ -151,7 +137,7 @@ class NestingErrnoSwapped(Wrapped):
             if not is_epoll(fd):
                 self.inner.register(fd, events, data)
                 return
-            with _errno_swapped(errno.ELOOP, errno.EINVAL):
+            with errno_changed({errno.ELOOP: errno.EINVAL, errno.EINVAL: errno.ELOOP}):
                 self.inner.register(fd, events, data)
 
 
@@ -194,11 +180,8 @@ class UnregisterIgnoresEbadf(Wrapped):
 
     class Instance(WrappedInstance):
         def unregister(self, fd: int) -> None:
-            try:
+            with errno_changed({errno.EBADF: None}):
                 self.inner.unregister(fd)
-            except OSError as exc:
-                if exc.errno != errno.EBADF:
-                    raise
 
 
 @violates("kernel.fdinfo_format")

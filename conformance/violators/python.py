@@ -18,7 +18,13 @@ from typing import Any, Callable
 import pyepoll
 from conformance.catalogue.python import CONSTANTS
 from conformance.violators import violates
-from conformance.violators._base import PythonApiWrapped, Rewritten, define_rewritten, oserror
+from conformance.violators._base import (
+    PythonApiWrapped,
+    Rewritten,
+    define_rewritten,
+    errno_changed,
+    oserror,
+)
 from pyepoll.buffer import EventBuffer
 from pyepoll.errors import raise_last_error
 from pyepoll.waiting import check_signals
@@ -210,11 +216,8 @@ class UnregisterIgnoresEbadf(PythonApiWrapped):
 
     class Epoll(pyepoll.epoll):
         def unregister(self, fd: Any) -> None:
-            try:
+            with errno_changed({errno.EBADF: None}):
                 super().unregister(fd)
-            except OSError as exc:
-                if exc.errno != errno.EBADF:
-                    raise
 
 
 # --- poll: results, EINTR --------------------------------------------------------------------

@@ -27,6 +27,7 @@ from conformance.violators._base import (
     WrappedInstance,
     WrappedRaw,
     define_rewritten,
+    errno_changed,
     violator,
 )
 
@@ -58,23 +59,17 @@ def _swallowing(call: str, suffix: str, code: int, when: str, raw_address: bool)
             timeout_ms: int,
             call: str = "epoll_wait",
         ) -> int:
-            try:
+            with errno_changed({code: None} if call == wanted else {}):
                 return int(self.inner.epoll_wait_raw(epfd, address, maxevents, timeout_ms, call))
-            except OSError as exc:
-                if exc.errno != code or call != wanted:
-                    raise
-                return 0
+            return 0
 
         wanted, methods = call, {"epoll_wait_raw": epoll_wait_raw}
     else:
 
         def wait(self: WrappedRaw, *args: Any) -> Events:
-            try:
+            with errno_changed({code: None}):
                 return list(getattr(self.inner, call)(*args))
-            except OSError as exc:
-                if exc.errno != code:
-                    raise
-                return []
+            return []
 
         methods = {call: wait}
     name = f"{_CALLS[call]}Swallows{suffix.replace('.', '_').title().replace('_', '')}"
