@@ -13,6 +13,14 @@ override goes to the wrapped implementation unchanged::
             def register(self, fd: int, events: int, data: int | None = None) -> None:
                 with contextlib.suppress(FileExistsError):
                     self.inner.register(fd, events, data)
+
+Violators that repeat a pattern are generated, each still a named class of its module (the
+name ``--impl`` loads it by), by one of two mechanisms: :func:`rewriting` with
+:class:`Rewritten` table rows, for an argument changed on its way (a timeout, a mask, flags),
+at any layer (``Instance``, ``Raw``, or the select.epoll-shaped ``Epoll`` of a
+:class:`PythonApiWrapped`); and the control-call and poll-result hooks of
+:mod:`conformance.violators._ctl`. :func:`violator` makes and registers such a class;
+:func:`errno_changed` and :func:`oserror` serve the hand-written ones too.
 """
 
 from __future__ import annotations
