@@ -261,8 +261,7 @@ class _PyepollRaw:
 
     def epoll_ctl(self, *args: Any, **kwargs: Any) -> None:
         """:meth:`RawApi.epoll_ctl`, its arguments read as a :class:`Ctl`."""
-        call = Ctl(*args, **kwargs)
-        epfd, op, fd, events, data, null_event = call
+        epfd, op, fd, events, data, null_event = Ctl(*args, **kwargs)
         self._m.epoll_ctl(epfd, op, fd, events, data, null_event=null_event, backend=self._b)
 
     def epoll_wait(self, epfd: int, maxevents: int, timeout_ms: int) -> Events:
