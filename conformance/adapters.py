@@ -38,7 +38,7 @@ import functools
 import importlib
 import select
 from collections.abc import Iterable
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, NamedTuple, Protocol
 
 FROMFD, DATA, RAW, RAW_ADDRESS = "fromfd", "data", "raw", "raw-address"
 PWAIT, PWAIT2, BUSY_POLL = "pwait", "pwait2", "busy-poll"
@@ -65,6 +65,19 @@ class Instance(Protocol):
     def close(self) -> None: ...
     def fileno(self) -> int: ...
     def interest_list(self) -> list[tuple[int, int, int]]: ...
+
+
+class Ctl(NamedTuple):
+    """One ``epoll_ctl(epfd, op, fd, &{events, data})`` call, the arguments of
+    :meth:`RawApi.epoll_ctl` (``data`` None: the fd itself; ``null_event``: a NULL event
+    pointer instead of ``&{events, data}``)."""
+
+    epfd: int
+    op: int
+    fd: int
+    events: int = 0
+    data: int | None = None
+    null_event: bool = False
 
 
 class RawApi(Protocol):
@@ -246,16 +259,9 @@ class _PyepollRaw:
     def epoll_create1(self, flags: int) -> int:
         return int(self._m.epoll_create1(flags, backend=self._b))
 
-    def epoll_ctl(
-        self,
-        epfd: int,
-        op: int,
-        fd: int,
-        events: int = 0,
-        data: int | None = None,
-        *,
-        null_event: bool = False,
-    ) -> None:
+    def epoll_ctl(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`RawApi.epoll_ctl`, its arguments read as a :class:`Ctl`."""
+        epfd, op, fd, events, data, null_event = Ctl(*args, **kwargs)
         self._m.epoll_ctl(epfd, op, fd, events, data, null_event=null_event, backend=self._b)
 
     def epoll_wait(self, epfd: int, maxevents: int, timeout_ms: int) -> Events:

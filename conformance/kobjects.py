@@ -90,6 +90,14 @@ def is_open(fd: int) -> bool:
     return True
 
 
+def is_epoll(fd: int) -> bool:
+    """*fd* is an open epoll instance (its /proc/self/fd link names the eventpoll anon inode)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
+    except OSError:
+        return False
+
+
 def close_quietly(closeable: Callable[[], object]) -> None:
     """Call a close function, ignoring OSError (the descriptor may be closed, or never was)."""
     with suppress(OSError):

@@ -11,14 +11,10 @@ import pytest
 from conformance import flags as F
 from conformance.adapters import RAW, Adapter
 from conformance.child import run_child
-from conformance.kobjects import Resources, fdinfo
+from conformance.kobjects import Resources, fdinfo, is_epoll
 from conformance.support import raises_errno, require
 
 clause = pytest.mark.clause
-
-
-def _is_epoll(fd: int) -> bool:
-    return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
 
 
 @clause("epoll_create.size_ignored")
@@ -37,7 +33,7 @@ def test_size_is_only_a_hint(impl: Adapter, res: Resources) -> None:
 def test_returns_an_epoll_descriptor(impl: Adapter, res: Resources) -> None:
     ep = res.epoll(impl)
     assert ep.fileno() >= 0
-    assert _is_epoll(ep.fileno())
+    assert is_epoll(ep.fileno())
 
 
 @clause("epoll_create.destroy_on_close")
@@ -55,7 +51,7 @@ def test_create1_zero_is_create(impl: Adapter, res: Resources) -> None:
     require(impl, RAW)
     plain, zero = res.fd(impl.raw.epoll_create(1)), res.raw_epoll(impl, 0)
     for fd in (plain, zero):
-        assert _is_epoll(fd)
+        assert is_epoll(fd)
         assert not fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import consumes, multiple, precondition, rule
 
 import pyepoll
+from conformance import flags as F
 from tests.kernel import eventfd_add, new_pipe
 
 from . import kernel, strategies
@@ -110,7 +111,7 @@ class DifferentialMachine(BadArgumentRules):
     @precondition(room_for_epolls)
     @rule(target=epolls, sizehint=st.sampled_from((-1, 1, 1000)), cloexec=st.booleans())
     def new_epoll(self, sizehint: int, cloexec: bool) -> EpollPair:
-        flags = strategies.EPOLL_CLOEXEC if cloexec else 0
+        flags = F.EPOLL_CLOEXEC if cloexec else 0
         return self.pair_of(select.epoll(sizehint, flags), self.new_sut(sizehint, flags))
 
     @precondition(lambda self: room_for_epolls(self) and len(self.names[0]) < MAX_NESTED)
@@ -180,7 +181,7 @@ class DifferentialMachine(BadArgumentRules):
     @rule(
         pair=any_epoll,
         many=st.lists(any_target, min_size=2, max_size=6, unique=True),
-        mask=st.sampled_from((strategies.EPOLLIN | strategies.EPOLLOUT, strategies.EPOLLIN)),
+        mask=strategies.level_triggered_masks(),
     )
     def register_many(self, pair: EpollPair, many: list[Target], mask: int) -> None:
         """Several level-triggered entries at once: the ground for round robin (epoll(7))."""

@@ -24,9 +24,9 @@ import errno
 import os
 import select
 
+from conformance import flags as ev
 from tests.kernel import interest_entries
 
-from . import strategies as ev
 from .kernel import Outcome, failure
 from .model_files import EventFd, File, pipe, socketpair
 from .model_queue import Entry, Instance

@@ -27,7 +27,8 @@ from __future__ import annotations
 import errno
 from collections import deque
 
-from . import strategies as ev
+from conformance import flags as ev
+
 from .kernel import EVENTFD_MAX, Outcome, failure
 from .model_queue import WaitQueue
 

@@ -206,7 +206,7 @@ class ModelMachine(BindingUnderTest, RuleBasedStateMachine):
     @rule(
         ep=epolls,
         many=st.lists(fds, min_size=2, max_size=6, unique=True),
-        mask=st.sampled_from((strategies.EPOLLIN | strategies.EPOLLOUT, strategies.EPOLLIN)),
+        mask=strategies.level_triggered_masks(),
     )
     def register_many(self, ep: Watched, many: list[Shared], mask: int) -> None:
         """Several level-triggered entries at once: the ground for round robin (epoll(7))."""

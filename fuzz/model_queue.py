@@ -22,7 +22,7 @@ effects, and the fuzzer compares report *order* too:
 
 from __future__ import annotations
 
-from . import strategies as ev
+from conformance import flags as ev
 
 #: Bits that say how an entry reports, not what (EP_PRIVATE_BITS in fs/eventpoll.c).
 PRIVATE_BITS = ev.EPOLLWAKEUP | ev.EPOLLONESHOT | ev.EPOLLET | ev.EPOLLEXCLUSIVE

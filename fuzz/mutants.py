@@ -12,8 +12,7 @@ import os
 from typing import Any
 
 import pyepoll
-
-from . import strategies as ev
+from conformance import flags as ev
 
 Events = list[tuple[int, int]]
 

@@ -1,11 +1,13 @@
-"""The machinery of epoll_ctl(2) violators: one hook for every control call, one for every event.
+"""The machinery of control-call violators: one hook for every control call, one for every event.
 
 A test reaches ``epoll_ctl(2)`` by two paths: an instance's ``register``, ``modify`` and
 ``unregister`` (EPOLL_CTL_ADD, MOD, DEL) and the raw ``epoll_ctl(epfd, op, fd, ...)``.
 :class:`CtlWrapped` routes both through one hook, :meth:`CtlWrapped.ctl`, which sees the call as
-a :class:`Ctl` and performs it (or a changed one, or none) with ``do``; a violator overrides that
-hook once and breaks the sentence on both paths. What a poll reports goes through
-:meth:`CtlWrapped.rewrite`, which also sees the events the registration asked for.
+a :class:`~conformance.adapters.Ctl` and performs it (or a changed one, or none) with ``do``; a
+violator overrides that hook once and breaks the sentence on both paths. What a poll reports
+goes through :meth:`CtlWrapped.rewrite`, which also sees the events the registration asked for.
+The violators of epoll_ctl(2), epoll(7) and the kernel clauses that change a control call or
+what a poll reports are all made from these two hooks (:class:`Hooked`, :func:`define_hooked`).
 
 The predicates below look at the descriptors as the kernel saw them: a control call that fails
 changes nothing, so looking after the failure sees what the kernel looked at.
@@ -15,38 +17,33 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Callable, ClassVar, NamedTuple, cast
+from collections.abc import Iterable, MutableMapping
+from typing import Any, Callable, ClassVar, NamedTuple, cast
 
 from conformance import adapters
-from conformance.adapters import Events
-from conformance.flags import EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD
-from conformance.kobjects import Registration, fdinfo
-from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw
-
-
-class Ctl(NamedTuple):
-    """One ``epoll_ctl(epfd, op, fd, &{events, data})`` call (``data`` None: the fd itself)."""
-
-    epfd: int
-    op: int
-    fd: int
-    events: int = 0
-    data: int | None = None
-    null_event: bool = False
-
+from conformance import flags as F
+from conformance.adapters import Ctl, Events
+from conformance.kobjects import Registration, fdinfo, is_epoll
+from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw, oserror, violator
 
 Do = Callable[[Ctl], None]
 CtlHook = Callable[[Ctl, Do], None]
-#: (key, events reported, events the registration asked for) -> (key, events) reported instead.
-Rewrite = Callable[[int, int, int], "tuple[int, int]"]
+#: (key, events reported, events the registration asked for) -> the records reported instead
+#: (none, that one changed, or several).
+Rewrite = Callable[[int, int, int], Events]
 Predicate = Callable[[Ctl], bool]
 
-ADD, DEL, MOD = EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD
+ADD, DEL, MOD = F.EPOLL_CTL_ADD, F.EPOLL_CTL_DEL, F.EPOLL_CTL_MOD
+ADD_ONLY, MOD_ONLY, DEL_ONLY = frozenset({ADD}), frozenset({MOD}), frozenset({DEL})
 #: The operations that carry an event (EPOLL_CTL_DEL ignores it).
 WITH_EVENT = frozenset({ADD, MOD})
 #: Every op number, the unsupported ones too.
 ANY_OP = None
+#: The bits the kernel accepts together with EPOLLEXCLUSIVE, itself included (fs/eventpoll.c,
+#: EPOLLEXCLUSIVE_OK_BITS).
+EXCLUSIVE_OK = (
+    F.EPOLLIN | F.EPOLLOUT | F.EPOLLERR | F.EPOLLHUP | F.EPOLLWAKEUP | F.EPOLLET | F.EPOLLEXCLUSIVE
+)
 
 
 class CtlInstance(WrappedInstance):
@@ -90,8 +87,9 @@ class CtlInstance(WrappedInstance):
     def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
         by_key = dict(self.asked.values())
         return [
-            self.hooks.rewrite(key, events, by_key.get(key, 0))
+            record
             for key, events in self.inner.poll(timeout_ms, maxevents)
+            for record in self.hooks.rewrite(key, events, by_key.get(key, 0))
         ]
 
 
@@ -99,21 +97,12 @@ class CtlRaw(WrappedRaw):
     """The raw ``epoll_ctl`` through the adapter's :meth:`CtlWrapped.ctl` hook."""
 
     def _do(self, call: Ctl) -> None:
-        self.inner.epoll_ctl(
-            call.epfd, call.op, call.fd, call.events, call.data, null_event=call.null_event
-        )
+        epfd, op, fd, events, data, null_event = call
+        self.inner.epoll_ctl(epfd, op, fd, events, data, null_event=null_event)
 
-    def epoll_ctl(
-        self,
-        epfd: int,
-        op: int,
-        fd: int,
-        events: int = 0,
-        data: int | None = None,
-        *,
-        null_event: bool = False,
-    ) -> None:
-        cast(CtlWrapped, self.adapter).ctl(Ctl(epfd, op, fd, events, data, null_event), self._do)
+    def epoll_ctl(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`~conformance.adapters.RawApi.epoll_ctl`, through the hook."""
+        cast(CtlWrapped, self.adapter).ctl(Ctl(*args, **kwargs), self._do)
 
 
 class CtlWrapped(Wrapped):
@@ -126,28 +115,38 @@ class CtlWrapped(Wrapped):
         """Perform *call* (with *do*), as the kernel would."""
         do(call)
 
-    def rewrite(self, key: int, events: int, asked: int) -> tuple[int, int]:
+    def rewrite(self, key: int, events: int, asked: int) -> Events:
         """What poll reports for one ready entry."""
-        return key, events
+        return [(key, events)]
 
 
-def violator(
-    module: str,
-    name: str,
-    doc: str,
-    clauses: tuple[str, ...],
-    ctl: CtlHook | None = None,
-    rewrite: Rewrite | None = None,
-) -> type[CtlWrapped]:
-    """A registered :class:`CtlWrapped` subclass, *module*'s attribute *name* (the caller
-    assigns it there), whose hooks are *ctl* and *rewrite* (pass-through when None)."""
-    namespace: dict[str, object] = {"__doc__": doc, "__qualname__": name, "__module__": module}
-    if ctl is not None:
-        namespace["ctl"] = staticmethod(ctl)
-    if rewrite is not None:
-        namespace["rewrite"] = staticmethod(rewrite)
-    cls = cast("type[CtlWrapped]", type(name, (CtlWrapped,), namespace))
-    return violates(*clauses)(cls)
+class Hooked(NamedTuple):
+    """A violator of a :class:`CtlWrapped` kind, as a table holds it."""
+
+    name: str
+    #: The clauses it breaks (in a table that gives a prefix, without it).
+    clauses: tuple[str, ...]
+    #: What it gets wrong (the class's docstring).
+    mistake: str
+    ctl: CtlHook | None = None
+    rewrite: Rewrite | None = None
+
+
+def define_hooked(
+    namespace: MutableMapping[str, Any], rows: Iterable[Hooked], prefix: str = ""
+) -> None:
+    """Make and register the violator of each of *rows* and assign it in *namespace* (a
+    module's ``globals()``) under its name; *prefix* goes before each clause."""
+    for row in rows:
+        hooks = {"ctl": row.ctl, "rewrite": row.rewrite}
+        namespace[row.name] = violator(
+            namespace["__name__"],
+            row.name,
+            row.mistake,
+            [prefix + clause for clause in row.clauses],
+            CtlWrapped,
+            **{name: staticmethod(hook) for name, hook in hooks.items() if hook is not None},
+        )
 
 
 def always(call: Ctl) -> bool:
@@ -170,20 +169,28 @@ def swallows(
             if exc.errno != code or not (ops is None or call.op in ops) or not when(call):
                 raise
             if becomes is not None:
-                raise OSError(becomes, os.strerror(becomes)) from None
+                raise oserror(becomes) from None
+
+    return hook
+
+
+def rewrites(
+    change: Callable[[int], int], ops: frozenset[int] = WITH_EVENT, when: Predicate = always
+) -> CtlHook:
+    """A hook that registers ``change(events)`` instead of the events of an *ops* call while
+    *when* holds."""
+
+    def hook(call: Ctl, do: Do) -> None:
+        if call.op in ops and when(call):
+            call = call._replace(events=change(call.events))
+        do(call)
 
     return hook
 
 
 def drops(bits: int, ops: frozenset[int] = WITH_EVENT, when: Predicate = always) -> CtlHook:
     """A hook that clears *bits* from the events of an *ops* call while *when* holds."""
-
-    def hook(call: Ctl, do: Do) -> None:
-        if call.op in ops and when(call):
-            call = call._replace(events=call.events & ~bits)
-        do(call)
-
-    return hook
+    return rewrites(lambda events: events & ~bits, ops, when)
 
 
 def refuses(code: int, ops: frozenset[int], when: Predicate = always) -> CtlHook:
@@ -191,21 +198,13 @@ def refuses(code: int, ops: frozenset[int], when: Predicate = always) -> CtlHook
 
     def hook(call: Ctl, do: Do) -> None:
         if call.op in ops and when(call):
-            raise OSError(code, os.strerror(code))
+            raise oserror(code)
         do(call)
 
     return hook
 
 
 # --- what the kernel looks at --------------------------------------------------------------------
-
-
-def is_epoll(fd: int) -> bool:
-    """*fd* is an epoll instance (its /proc/self/fd link names the eventpoll anon inode)."""
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
-    except OSError:
-        return False
 
 
 def file_type(fd: int) -> int:

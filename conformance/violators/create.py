@@ -1,19 +1,26 @@
 """Violators of epoll_create(2): wrong sizes, flags, descriptors and errors at creation.
 
-The three that rewrite epoll_create1's flags are generated from one table; the rest are
-written by hand.
+Those that rewrite an argument (epoll_create1's flags, epoll_create's size) are generated with
+:func:`~conformance.violators._base.rewriting`; the rest are written by hand.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from conformance import adapters
 from conformance import flags as F
 from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw
+from conformance.violators._base import (
+    Rewritten,
+    Wrapped,
+    WrappedInstance,
+    WrappedRaw,
+    define_rewritten,
+    errno_changed,
+)
 
 #: epoll_create(size) -> the size it asked for, while that descriptor is open (SizeIsCapacity).
 _CAPACITY: dict[int, int] = {}
@@ -98,48 +105,43 @@ class CloseWaitsForTheOuterInstance(Wrapped):
                     inner.close()
 
 
-def _create1_rewrite(name: str, doc: str, rewrite: Callable[[int], int]) -> type[Wrapped]:
-    """A violator whose epoll_create1 passes ``rewrite(flags)`` to the kernel."""
-
-    class Raw(WrappedRaw):
-        def epoll_create1(self, flags: int) -> int:
-            return self.inner.epoll_create1(rewrite(flags))
-
-    return type(
-        name, (Wrapped,), {"__doc__": doc, "__module__": __name__, "__qualname__": name, "Raw": Raw}
-    )
-
-
-Create1ZeroIsCloexec = violates("epoll_create1.flags_zero")(
-    _create1_rewrite(
-        "Create1ZeroIsCloexec",
-        "epoll_create1(0) sets close-on-exec all the same.",
-        lambda flags: flags or F.EPOLL_CLOEXEC,
-    )
+define_rewritten(
+    globals(),
+    (
+        Rewritten(
+            "Create1ZeroIsCloexec",
+            ("epoll_create1.flags_zero",),
+            "epoll_create1(0) sets close-on-exec all the same.",
+            WrappedRaw,
+            "epoll_create1",
+            {"flags": lambda flags: flags or F.EPOLL_CLOEXEC},
+        ),
+        Rewritten(
+            "DropsCloexec",
+            ("epoll_create1.EPOLL_CLOEXEC",),
+            "EPOLL_CLOEXEC is dropped: the new descriptor survives exec.",
+            WrappedRaw,
+            "epoll_create1",
+            {"flags": lambda flags: flags & ~F.EPOLL_CLOEXEC},
+        ),
+        Rewritten(
+            "MasksUnknownFlags",
+            ("epoll_create1.EINVAL.flags",),
+            "Unknown epoll_create1 flags are masked off instead of refused with EINVAL.",
+            WrappedRaw,
+            "epoll_create1",
+            {"flags": lambda flags: flags & F.EPOLL_CLOEXEC},
+        ),
+        Rewritten(
+            "ClampsSize",
+            ("epoll_create.EINVAL.size",),
+            "A size that is not positive is taken as 1 instead of refused with EINVAL.",
+            WrappedRaw,
+            "epoll_create",
+            {"size": lambda size: max(size, 1)},
+        ),
+    ),
 )
-DropsCloexec = violates("epoll_create1.EPOLL_CLOEXEC")(
-    _create1_rewrite(
-        "DropsCloexec",
-        "EPOLL_CLOEXEC is dropped: the new descriptor survives exec.",
-        lambda flags: flags & ~F.EPOLL_CLOEXEC,
-    )
-)
-MasksUnknownFlags = violates("epoll_create1.EINVAL.flags")(
-    _create1_rewrite(
-        "MasksUnknownFlags",
-        "Unknown epoll_create1 flags are masked off instead of refused with EINVAL.",
-        lambda flags: flags & F.EPOLL_CLOEXEC,
-    )
-)
-
-
-@violates("epoll_create.EINVAL.size")
-class ClampsSize(Wrapped):
-    """A size that is not positive is taken as 1 instead of refused with EINVAL."""
-
-    class Raw(WrappedRaw):
-        def epoll_create(self, size: int) -> int:
-            return self.inner.epoll_create(max(size, 1))
 
 
 @violates("epoll_create.EMFILE")
@@ -147,9 +149,5 @@ class EmfileAsEnfile(Wrapped):
     """The per-process descriptor limit is reported as the system-wide one (ENFILE)."""
 
     def create(self) -> adapters.Instance:
-        try:
+        with errno_changed({errno.EMFILE: errno.ENFILE}):
             return super().create()
-        except OSError as exc:
-            if exc.errno != errno.EMFILE:
-                raise
-            raise OSError(errno.ENFILE, os.strerror(errno.ENFILE)) from None

@@ -16,40 +16,39 @@ from __future__ import annotations
 import errno
 import socket
 import stat
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from conformance import flags as F
-from conformance.kobjects import is_open
+from conformance.adapters import Ctl, Events
+from conformance.kobjects import is_epoll, is_open
 from conformance.violators._ctl import (
     ADD,
+    ADD_ONLY,
     ANY_OP,
     DEL,
+    DEL_ONLY,
+    EXCLUSIVE_OK,
     MOD,
+    MOD_ONLY,
     WITH_EVENT,
-    Ctl,
     CtlHook,
     Do,
+    Hooked,
     Rewrite,
+    define_hooked,
     drops,
     file_type,
-    is_epoll,
     refuses,
     registration,
     swallows,
-    violator,
     watches,
 )
 
-#: The bits the kernel accepts beside EPOLLEXCLUSIVE (fs/eventpoll.c, EPOLLEXCLUSIVE_OK_BITS).
-EXCLUSIVE_OK = (
-    F.EPOLLIN | F.EPOLLOUT | F.EPOLLERR | F.EPOLLHUP | F.EPOLLWAKEUP | F.EPOLLET | F.EPOLLEXCLUSIVE
-)
 #: The bits a registration keeps once its EPOLLONESHOT event fired (fs/eventpoll.c,
 #: EP_PRIVATE_BITS): nothing else, so fdinfo shows it disabled.
 PRIVATE_BITS = F.EPOLLWAKEUP | F.EPOLLONESHOT | F.EPOLLET | F.EPOLLEXCLUSIVE
 #: capabilities(7): CAP_BLOCK_SUSPEND, which EPOLLWAKEUP needs.
 CAP_BLOCK_SUSPEND = 36
-ADD_ONLY, MOD_ONLY, DEL_ONLY = frozenset({ADD}), frozenset({MOD}), frozenset({DEL})
 UINT32_MAX = (1 << 32) - 1
 _IN_EXCLUSIVE = F.EPOLLIN | F.EPOLLEXCLUSIVE
 
@@ -163,42 +162,32 @@ def _mod_skips_disabled(call: Ctl, do: Do) -> None:
 
 
 def _drops_reported(bit: int) -> Rewrite:
-    return lambda key, events, asked: (key, events & ~bit)
+    return lambda key, events, asked: [(key, events & ~bit)]
 
 
 def _drops_unasked(bit: int) -> Rewrite:
-    return lambda key, events, asked: (key, events if asked & bit else events & ~bit)
+    return lambda key, events, asked: [(key, events if asked & bit else events & ~bit)]
 
 
 def _leaks(flag: int) -> Rewrite:
-    return lambda key, events, asked: (key, events | asked & flag)
+    return lambda key, events, asked: [(key, events | asked & flag)]
 
 
-def _rdhup_on_data(key: int, events: int, asked: int) -> tuple[int, int]:
+def _rdhup_on_data(key: int, events: int, asked: int) -> Events:
     if asked & F.EPOLLRDHUP and events & F.EPOLLIN:
         events |= F.EPOLLRDHUP
-    return key, events
+    return [(key, events)]
 
 
-def _signed(key: int, events: int, asked: int) -> tuple[int, int]:
-    return (key - (1 << 64) if key >> 63 else key), events
+def _signed(key: int, events: int, asked: int) -> Events:
+    return [(key - (1 << 64) if key >> 63 else key, events)]
 
 
-def _truncated(key: int, events: int, asked: int) -> tuple[int, int]:
-    return key & UINT32_MAX, events
+def _truncated(key: int, events: int, asked: int) -> Events:
+    return [(key & UINT32_MAX, events)]
 
 
 # --- the violators -------------------------------------------------------------------------------
-
-
-class Row(NamedTuple):
-    name: str
-    #: The clauses it breaks, without the page's "epoll_ctl." prefix.
-    clauses: tuple[str, ...]
-    #: What it gets wrong (the class's docstring).
-    mistake: str
-    ctl: CtlHook | None = None
-    rewrite: Rewrite | None = None
 
 
 #: An event type or input flag dropped from ADD and MOD, and the clauses that breaks.
@@ -222,99 +211,99 @@ DROPPED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 
-ROWS: tuple[Row, ...] = (
+ROWS: tuple[Hooked, ...] = (
     # --- ERRORS: the errno swallowed (the call "succeeds") or changed ----------------------------
-    Row(
+    Hooked(
         "SwallowsEbadfEpfd",
         ("EBADF.epfd",),
         "A control call on a closed epfd succeeds silently (EBADF swallowed).",
         swallows(errno.EBADF, ANY_OP, lambda c: not is_open(c.epfd)),
     ),
-    Row(
+    Hooked(
         "SwallowsEbadfFd",
         ("EBADF.fd",),
         "A control call on a closed target fd succeeds silently (EBADF swallowed).",
         swallows(errno.EBADF, ANY_OP, lambda c: is_open(c.epfd)),
     ),
-    Row(
+    Hooked(
         "SwallowsEexist",
         ("EEXIST",),
         "EPOLL_CTL_ADD of an fd already registered succeeds silently (EEXIST swallowed).",
         swallows(errno.EEXIST, ADD_ONLY),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalNotEpoll",
         ("EINVAL.not_epoll",),
         "A control call on an epfd that is not an epoll instance succeeds silently.",
         swallows(errno.EINVAL, ANY_OP, _not_epoll),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalSameFd",
         ("EINVAL.same_fd",),
         "Registering an epoll instance in itself succeeds silently (EINVAL swallowed).",
         swallows(errno.EINVAL, ANY_OP, lambda c: c.fd == c.epfd),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalOp",
         ("EINVAL.op",),
         "An unsupported op succeeds silently (EINVAL swallowed).",
         swallows(errno.EINVAL, ANY_OP, _unknown_op),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalExclusiveEvents",
         ("EINVAL.exclusive_events",),
         "EPOLLEXCLUSIVE with an event type it does not allow is accepted (EINVAL swallowed).",
         swallows(errno.EINVAL, ADD_ONLY, _invalid_beside_exclusive),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalExclusiveMod",
         ("EINVAL.exclusive_mod",),
         "EPOLL_CTL_MOD with EPOLLEXCLUSIVE succeeds silently (EINVAL swallowed).",
         swallows(errno.EINVAL, MOD_ONLY, _exclusive),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalExclusiveRegistered",
         ("EINVAL.exclusive_registered",),
         "EPOLL_CTL_MOD of an EPOLLEXCLUSIVE registration succeeds silently (EINVAL swallowed).",
         swallows(errno.EINVAL, MOD_ONLY, _exclusive_registration),
     ),
-    Row(
+    Hooked(
         "SwallowsEinvalExclusiveEpoll",
         ("EINVAL.exclusive_epoll",),
         "Adding an epoll instance with EPOLLEXCLUSIVE succeeds silently (EINVAL swallowed).",
         swallows(errno.EINVAL, ADD_ONLY, _exclusive_on_epoll),
     ),
-    Row(
+    Hooked(
         "SwallowsEloopCycle",
         ("ELOOP.cycle",),
         "An EPOLL_CTL_ADD that would close a loop of epoll instances succeeds silently.",
         swallows(errno.ELOOP, ADD_ONLY, _cycle),
     ),
-    Row(
+    Hooked(
         "EloopDepthAsEinval",
         ("ELOOP.depth",),
         "Nesting epoll instances too deep fails with EINVAL, not ELOOP (as before Linux 6.17).",
         swallows(errno.ELOOP, ADD_ONLY, lambda c: not _cycle(c), becomes=errno.EINVAL),
     ),
-    Row(
+    Hooked(
         "SwallowsEnoentMod",
         ("ENOENT.mod",),
         "EPOLL_CTL_MOD of an fd that is not registered succeeds silently (ENOENT swallowed).",
         swallows(errno.ENOENT, MOD_ONLY),
     ),
-    Row(
+    Hooked(
         "SwallowsEnoentDel",
         ("ENOENT.del",),
         "EPOLL_CTL_DEL of an fd that is not registered succeeds silently (ENOENT swallowed).",
         swallows(errno.ENOENT, DEL_ONLY),
     ),
-    Row(
+    Hooked(
         "SwallowsEpermRegularFile",
         ("EPERM.regular_file",),
         "Registering a regular file succeeds silently (EPERM swallowed).",
         swallows(errno.EPERM, ADD_ONLY, _is(stat.S_IFREG)),
     ),
-    Row(
+    Hooked(
         "SwallowsEpermDirectory",
         ("EPERM.directory",),
         "Registering a directory succeeds silently (EPERM swallowed).",
@@ -322,7 +311,7 @@ ROWS: tuple[Row, ...] = (
     ),
     # --- an event type or input flag dropped from what ADD and MOD register ----------------------
     *(
-        Row(
+        Hooked(
             f"Drops{name.capitalize()}",
             clauses,
             f"Registers without {name}.",
@@ -330,45 +319,45 @@ ROWS: tuple[Row, ...] = (
         )
         for name, clauses in DROPPED
     ),
-    Row(
+    Hooked(
         "ExclusiveWakesNobody",
         ("EPOLLEXCLUSIVE",),
         "An EPOLLEXCLUSIVE registration is added without its event types: no instance wakes.",
         drops(F.EPOLLIN | F.EPOLLOUT, ADD_ONLY, _exclusive),
     ),
-    Row(
+    Hooked(
         "DropsFlagsBesideExclusive",
         ("EPOLLEXCLUSIVE.allowed",),
         "EPOLLET and EPOLLWAKEUP given with EPOLLEXCLUSIVE are silently dropped.",
         drops(F.EPOLLET | F.EPOLLWAKEUP, ADD_ONLY, _exclusive),
     ),
-    Row(
+    Hooked(
         "RejectsFlagsBesideExclusive",
         ("EPOLLEXCLUSIVE.allowed",),
         "EPOLLEXCLUSIVE is refused (EINVAL) with anything but EPOLLIN.",
         refuses(errno.EINVAL, ADD_ONLY, lambda c: _exclusive(c) and c.events != _IN_EXCLUSIVE),
     ),
     # --- what a poll reports ---------------------------------------------------------------------
-    Row(
+    Hooked(
         "NeverReportsEpollerr",
         ("EPOLLERR", "EPOLLERR.always"),
         "Poll never reports EPOLLERR.",
         rewrite=_drops_reported(F.EPOLLERR),
     ),
-    Row(
+    Hooked(
         "DropsUnaskedEpollerr",
         ("EPOLLERR.always",),
         "Poll reports EPOLLERR only to registrations that asked for it.",
         rewrite=_drops_unasked(F.EPOLLERR),
     ),
-    Row(
+    Hooked(
         "DropsUnaskedEpollhup",
         ("EPOLLHUP.always",),
         "Poll reports EPOLLHUP only to registrations that asked for it.",
         rewrite=_drops_unasked(F.EPOLLHUP),
     ),
     *(
-        Row(
+        Hooked(
             f"Leaks{name.capitalize()}",
             ("input_flags_not_returned",),
             f"Poll returns the input flag {name} of registrations that set it.",
@@ -376,86 +365,86 @@ ROWS: tuple[Row, ...] = (
         )
         for name in ("EPOLLET", "EPOLLONESHOT", "EPOLLEXCLUSIVE", "EPOLLWAKEUP")
     ),
-    Row(
+    Hooked(
         "RdhupOnData",
         ("EPOLLRDHUP",),
         "Poll reports EPOLLRDHUP whenever a socket that asked for it is readable.",
         rewrite=_rdhup_on_data,
     ),
-    Row(
+    Hooked(
         "SignedDataWord",
         ("data",),
         "Poll returns data words as signed 64-bit values.",
         rewrite=_signed,
     ),
-    Row(
+    Hooked(
         "TruncatedDataWord",
         ("data",),
         "Poll returns only the low 32 bits of data words.",
         rewrite=_truncated,
     ),
     # --- an operation done differently -----------------------------------------------------------
-    Row(
+    Hooked(
         "AddUndone",
         ("ADD",),
         "EPOLL_CTL_ADD is checked by the kernel, then the entry is removed again.",
         _undoes(ADD),
     ),
-    Row(
+    Hooked(
         "ModUndone",
         ("MOD",),
         "EPOLL_CTL_MOD is checked by the kernel, then the old settings are put back.",
         _undoes(MOD),
     ),
-    Row(
+    Hooked(
         "DelUndone",
         ("DEL",),
         "EPOLL_CTL_DEL is checked by the kernel, then the entry is added back as it was.",
         _undoes(DEL),
     ),
-    Row(
+    Hooked(
         "ModAddsToOld",
         ("MOD",),
         "EPOLL_CTL_MOD adds the new events to the old ones instead of replacing them.",
         _mod_adds_to_old,
     ),
-    Row(
+    Hooked(
         "EtAsOneshot",
         ("EPOLLET",),
         "An EPOLLET registration reports one edge only, as if EPOLLONESHOT were set.",
         _et_as_oneshot,
     ),
-    Row(
+    Hooked(
         "ModAsDelAdd",
         ("EINVAL.exclusive_mod", "EINVAL.exclusive_registered"),
         "EPOLL_CTL_MOD is done as EPOLL_CTL_DEL then EPOLL_CTL_ADD.",
         _mod_as_del_add,
     ),
-    Row(
+    Hooked(
         "ModKeepsData",
         ("data",),
         "EPOLL_CTL_MOD ignores the new data word (the fd is stored instead).",
         _mod_keeps_data,
     ),
-    Row(
+    Hooked(
         "OneshotNotRearmed",
         ("EPOLLONESHOT.rearm",),
         "EPOLL_CTL_MOD of a disabled EPOLLONESHOT registration leaves it disabled.",
         _mod_skips_disabled,
     ),
-    Row(
+    Hooked(
         "NullEventDelFaults",
         ("DEL.null_event",),
         "EPOLL_CTL_DEL with a NULL event fails with EFAULT (as before Linux 2.6.9).",
         refuses(errno.EFAULT, DEL_ONLY, lambda c: c.null_event),
     ),
-    Row(
+    Hooked(
         "RefusesSeqpacket",
         ("notes.pollable",),
         "Registering a SOCK_SEQPACKET socket (which poll(2) supports) fails with EPERM.",
         refuses(errno.EPERM, ADD_ONLY, _is_seqpacket),
     ),
-    Row(
+    Hooked(
         "RefusesWakeupWithoutCapability",
         ("bugs.EPOLLWAKEUP_ignored",),
         "EPOLLWAKEUP without CAP_BLOCK_SUSPEND fails with EPERM instead of being ignored.",
@@ -463,12 +452,4 @@ ROWS: tuple[Row, ...] = (
     ),
 )
 
-for _row in ROWS:
-    globals()[_row.name] = violator(
-        __name__,
-        _row.name,
-        _row.mistake,
-        tuple(f"epoll_ctl.{clause}" for clause in _row.clauses),
-        _row.ctl,
-        _row.rewrite,
-    )
+define_hooked(globals(), ROWS, prefix="epoll_ctl.")

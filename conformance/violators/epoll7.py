@@ -3,7 +3,8 @@
 Each breaks one sentence of the page the way a plausible implementation would get it wrong (a
 flag lost on the way to the kernel, a user-space cache, a registry keyed by the wrong thing).
 Those that only rewrite the mask a registration is made with, or the events a wait returns,
-are generated from the two tables below; the rest are written out.
+are generated from the table below with the hooks of :mod:`conformance.violators._ctl`; the
+rest are written out.
 
 Also here, for the epoll_ctl(2) clauses whose tests the epoll(7) work touched
 (``epoll_ctl.EPOLLEXCLUSIVE.mixed``, ``epoll_ctl.EPOLLHUP.data_first``): EPOLLEXCLUSIVE
@@ -18,138 +19,106 @@ import os
 import threading
 import weakref
 from contextlib import suppress
-from typing import Callable, cast
+from typing import Callable
 
 from conformance import adapters
 from conformance import flags as F
 from conformance.adapters import Events
-from conformance.kobjects import is_open
+from conformance.kobjects import is_epoll, is_open
 from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance
-
-#: The bits the kernel accepts beside EPOLLEXCLUSIVE (epoll_ctl(2)).
-_EXCLUSIVE_ALLOWED = F.EPOLLIN | F.EPOLLOUT | F.EPOLLWAKEUP | F.EPOLLET | F.EPOLLHUP | F.EPOLLERR
-
-
-def _oserror(code: int) -> OSError:
-    """The OSError (subclass) the kernel's *code* becomes in Python."""
-    return OSError(code, os.strerror(code))
-
-
-def _is_epoll(fd: int) -> bool:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
-    except OSError:
-        return False
-
-
-def _named(name: str, doc: str, instance: type[WrappedInstance]) -> type[Wrapped]:
-    """A Wrapped subclass called *name* (importable from this module) using *instance*."""
-    instance.__qualname__ = f"{name}.Instance"
-    namespace = {"__doc__": doc, "__module__": __name__, "__qualname__": name}
-    return cast("type[Wrapped]", type(name, (Wrapped,), {**namespace, "Instance": instance}))
-
-
-# --- generated: the mask a registration is made with, rewritten ------------------------------
-
-
-def _rewrites_mask(
-    name: str, doc: str, rewrite: Callable[[int], int], *clauses: str, on_modify: bool = True
-) -> type[Wrapped]:
-    """A violator whose register (and modify, if *on_modify*) pass ``rewrite(events)``."""
-
-    class Instance(WrappedInstance):
-        def register(self, fd: int, events: int, data: int | None = None) -> None:
-            self.inner.register(fd, rewrite(events), data)
-
-        def modify(self, fd: int, events: int, data: int | None = None) -> None:
-            self.inner.modify(fd, rewrite(events) if on_modify else events, data)
-
-    return violates(*clauses)(_named(name, doc, instance=Instance))
-
-
-PlainActsAsEdge = _rewrites_mask(
-    "PlainActsAsEdge",
-    "Level-triggered registrations are made edge-triggered: a ready fd is reported once.",
-    lambda events: events | F.EPOLLET,
-    "epoll.lt",
+from conformance.violators._base import Wrapped, WrappedInstance, oserror
+from conformance.violators._ctl import (
+    ADD_ONLY,
+    EXCLUSIVE_OK,
+    Hooked,
+    define_hooked,
+    drops,
+    rewrites,
 )
-StripsEdgeTrigger = _rewrites_mask(
-    "StripsEdgeTrigger",
-    "EPOLLET is dropped: an edge-triggered fd is reported at every wait while it is ready"
-    " (and, as the kernel wakes level-triggered waiters in turn, to every waiting thread).",
-    lambda events: events & ~F.EPOLLET,
-    "epoll.et",
-    "epoll.et.thundering_herd",
-    "epoll.qa.Q9",
-    "epoll.qa.Q9.packet",
-)
-StripsOneshot = _rewrites_mask(
-    "StripsOneshot",
-    "EPOLLONESHOT is dropped: the registration is not disabled after its event.",
-    lambda events: events & ~F.EPOLLONESHOT,
-    "epoll.oneshot",
-)
-EdgeInOutOneDirection = _rewrites_mask(
-    "EdgeInOutOneDirection",
-    "An edge-triggered EPOLLIN|EPOLLOUT registration keeps one direction: EPOLLIN is dropped.",
-    lambda events: (
-        events & ~F.EPOLLIN
-        if events & F.EPOLLET and events & F.EPOLLIN and events & F.EPOLLOUT
-        else events
+
+# --- generated: the mask a registration is made with, or the events a wait returns, rewritten --
+
+
+def _in_out_edge(events: int) -> int:
+    both = F.EPOLLET | F.EPOLLIN | F.EPOLLOUT
+    return events & ~F.EPOLLIN if events & both == both else events
+
+
+def _exclusive_where_allowed(events: int) -> int:
+    return events if events & ~EXCLUSIVE_OK else events | F.EPOLLEXCLUSIVE
+
+
+def _split(key: int, events: int, asked: int) -> Events:
+    return [(key, 1 << bit) for bit in range(32) if events & (1 << bit)]
+
+
+def _open_numbers_only(key: int, events: int, asked: int) -> Events:
+    return [(key, events)] if is_open(key) else []
+
+
+def _no_in_on_hangup(key: int, events: int, asked: int) -> Events:
+    return [(key, events & ~F.EPOLLIN if events & F.EPOLLHUP else events)]
+
+
+ROWS = (
+    Hooked(
+        "PlainActsAsEdge",
+        ("epoll.lt",),
+        "Level-triggered registrations are made edge-triggered: a ready fd is reported once.",
+        rewrites(lambda events: events | F.EPOLLET),
     ),
-    "epoll.example.et_inout",
+    Hooked(
+        "StripsEdgeTrigger",
+        ("epoll.et", "epoll.et.thundering_herd", "epoll.qa.Q9", "epoll.qa.Q9.packet"),
+        "EPOLLET is dropped: an edge-triggered fd is reported at every wait while it is ready"
+        " (and, as the kernel wakes level-triggered waiters in turn, to every waiting thread).",
+        drops(F.EPOLLET),
+    ),
+    Hooked(
+        "StripsOneshot",
+        ("epoll.oneshot",),
+        "EPOLLONESHOT is dropped: the registration is not disabled after its event.",
+        drops(F.EPOLLONESHOT),
+    ),
+    Hooked(
+        "EdgeInOutOneDirection",
+        ("epoll.example.et_inout",),
+        "An edge-triggered EPOLLIN|EPOLLOUT registration keeps one direction: EPOLLIN is dropped.",
+        rewrites(_in_out_edge),
+    ),
+    Hooked(
+        "StripsExclusive",
+        ("epoll_ctl.EPOLLEXCLUSIVE.mixed",),
+        "EPOLLEXCLUSIVE is dropped: every waiting instance is woken, as if none had asked.",
+        drops(F.EPOLLEXCLUSIVE),
+    ),
+    Hooked(
+        "AddsExclusive",
+        ("epoll_ctl.EPOLLEXCLUSIVE.mixed",),
+        "Registrations are made EPOLLEXCLUSIVE where the kernel allows it, plain ones included.",
+        # Not on EPOLL_CTL_MOD, which refuses EPOLLEXCLUSIVE (EINVAL).
+        rewrites(_exclusive_where_allowed, ADD_ONLY),
+    ),
+    Hooked(
+        "SplitsEvents",
+        ("epoll.qa.Q7",),
+        "Each event bit of a ready fd comes in a record of its own instead of combined.",
+        rewrite=_split,
+    ),
+    Hooked(
+        "HidesClosedNumbers",
+        ("epoll.pitfall.dup", "epoll.qa.Q6"),
+        "Events reported under an fd number that is no longer open are dropped.",
+        rewrite=_open_numbers_only,
+    ),
+    Hooked(
+        "DropsInOnHangup",
+        ("epoll_ctl.EPOLLHUP.data_first",),
+        "EPOLLIN is dropped from an event that has EPOLLHUP, data outstanding or not.",
+        rewrite=_no_in_on_hangup,
+    ),
 )
-StripsExclusive = _rewrites_mask(
-    "StripsExclusive",
-    "EPOLLEXCLUSIVE is dropped: every waiting instance is woken, as if none had asked.",
-    lambda events: events & ~F.EPOLLEXCLUSIVE,
-    "epoll_ctl.EPOLLEXCLUSIVE.mixed",
-)
-AddsExclusive = _rewrites_mask(
-    "AddsExclusive",
-    "Registrations are made EPOLLEXCLUSIVE where the kernel allows it, plain ones included.",
-    lambda events: events | F.EPOLLEXCLUSIVE if not events & ~_EXCLUSIVE_ALLOWED else events,
-    "epoll_ctl.EPOLLEXCLUSIVE.mixed",
-    on_modify=False,  # EPOLL_CTL_MOD refuses EPOLLEXCLUSIVE (EINVAL)
-)
-
-
-# --- generated: the events a wait returns, rewritten -----------------------------------------
-
-
-def _rewrites_events(
-    name: str, doc: str, rewrite: Callable[[int, int], Events], *clauses: str
-) -> type[Wrapped]:
-    """A violator whose poll returns ``rewrite(key, events)`` for each event, in order."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            got = self.inner.poll(timeout_ms, maxevents)
-            return [out for key, events in got for out in rewrite(key, events)]
-
-    return violates(*clauses)(_named(name, doc, instance=Instance))
-
-
-SplitsEvents = _rewrites_events(
-    "SplitsEvents",
-    "Each event bit of a ready fd comes in a record of its own instead of combined.",
-    lambda key, events: [(key, 1 << bit) for bit in range(32) if events & (1 << bit)],
-    "epoll.qa.Q7",
-)
-HidesClosedNumbers = _rewrites_events(
-    "HidesClosedNumbers",
-    "Events reported under an fd number that is no longer open are dropped.",
-    lambda key, events: [(key, events)] if is_open(key) else [],
-    "epoll.pitfall.dup",
-    "epoll.qa.Q6",
-)
-DropsInOnHangup = _rewrites_events(
-    "DropsInOnHangup",
-    "EPOLLIN is dropped from an event that has EPOLLHUP, data outstanding or not.",
-    lambda key, events: [(key, events & ~F.EPOLLIN if events & F.EPOLLHUP else events)],
-    "epoll_ctl.EPOLLHUP.data_first",
-)
+define_hooked(globals(), ROWS)
 
 
 # --- written out ------------------------------------------------------------------------------
@@ -183,7 +152,7 @@ class KeysByNumber(Wrapped):
     class Instance(_Bookkept):
         def register(self, fd: int, events: int, data: int | None = None) -> None:
             if fd in self.book:
-                raise _oserror(errno.EEXIST)
+                raise oserror(errno.EEXIST)
             super().register(fd, events, data)
 
 
@@ -212,7 +181,7 @@ class KeysByOpenFile(Wrapped):
             stat = os.fstat(fd)
             key = (stat.st_dev, stat.st_ino)
             if any(k == key and number != fd for number, k in self.files.items()):
-                raise _oserror(errno.EEXIST)
+                raise oserror(errno.EEXIST)
             self.inner.register(fd, events, data)
             self.files[fd] = key
 
@@ -266,8 +235,8 @@ class RefusesNesting(Wrapped):
 
     class Instance(WrappedInstance):
         def register(self, fd: int, events: int, data: int | None = None) -> None:
-            if _is_epoll(fd):
-                raise _oserror(errno.EINVAL)
+            if is_epoll(fd):
+                raise oserror(errno.EINVAL)
             self.inner.register(fd, events, data)
 
 
@@ -335,12 +304,12 @@ class DisablesInsteadOfDeleting(Wrapped):
 
         def modify(self, fd: int, events: int, data: int | None = None) -> None:
             if fd in self.disabled:
-                raise _oserror(errno.ENOENT)
+                raise oserror(errno.ENOENT)
             self.inner.modify(fd, events, data)
 
         def unregister(self, fd: int) -> None:
             if fd in self.disabled:
-                raise _oserror(errno.ENOENT)
+                raise oserror(errno.ENOENT)
             self.inner.modify(fd, 0)
             self.disabled.add(fd)
 

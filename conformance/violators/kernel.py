@@ -7,58 +7,125 @@ hidden, a descriptor substituted), which is what an emulator or a careless wrapp
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from typing import Callable
 
 from conformance import adapters
 from conformance import flags as F
-from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw
+from conformance.adapters import Ctl, Events
+from conformance.kobjects import is_epoll
+from conformance.violators import violates, wait
+from conformance.violators._base import (
+    Rewritten,
+    Wrapped,
+    WrappedInstance,
+    WrappedRaw,
+    define_rewritten,
+    errno_changed,
+    oserror,
+)
+from conformance.violators._ctl import (
+    ADD_ONLY,
+    DEL,
+    EXCLUSIVE_OK,
+    Do,
+    Hooked,
+    define_hooked,
+    rewrites,
+)
 
-#: The bits the kernel accepts together with EPOLLEXCLUSIVE (fs/eventpoll.c).
-_EXCLUSIVE_OK = F.EPOLLIN | F.EPOLLOUT | F.EPOLLERR | F.EPOLLHUP | F.EPOLLWAKEUP | F.EPOLLET
+#: EPIOCSPARAMS's busy_poll_usecs, busy_poll_budget, prefer_busy_poll.
+Params = tuple[int, int, int]
 
 
-def _is_epoll(fd: int) -> bool:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:[eventpoll]"
-    except OSError:
-        return False
+# --- generated: a control call, or the events a wait returns, rewritten ----------------------
 
 
-@contextlib.contextmanager
-def _errno_swapped(first: int, second: int) -> Iterator[None]:
-    """Re-raise an OSError carrying *first* as *second* and the other way round."""
-    try:
-        yield
-    except OSError as exc:
-        swap = {first: second, second: first}
-        if exc.errno not in swap:
-            raise
-        code = swap[exc.errno]
-        raise OSError(code, os.strerror(code)) from None
+def _null_event_as_empty(call: Ctl, do: Do) -> None:
+    if call.null_event and call.op != DEL:
+        call = call._replace(events=0, null_event=False)
+    do(call)
 
 
-@violates("kernel.ctl_null_event")
-class NullEventIsEmpty(Wrapped):
-    """A NULL event pointer for EPOLL_CTL_ADD or MOD is taken as an empty event, not EFAULT."""
+def _refused_bits_dropped(events: int) -> int:
+    return events & EXCLUSIVE_OK if events & F.EPOLLEXCLUSIVE else events
 
-    class Raw(WrappedRaw):
-        def epoll_ctl(
-            self,
-            epfd: int,
-            op: int,
-            fd: int,
-            events: int = 0,
-            data: int | None = None,
-            *,
-            null_event: bool = False,
-        ) -> None:
-            if null_event and op != F.EPOLL_CTL_DEL:
-                null_event, events = False, 0
-            self.inner.epoll_ctl(epfd, op, fd, events, data, null_event=null_event)
+
+def _also_pri(events: int) -> int:
+    return events if events & F.EPOLLEXCLUSIVE else events | F.EPOLLPRI
+
+
+def _no_epoll_instances(key: int, events: int, asked: int) -> Events:
+    return [] if is_epoll(key) else [(key, events)]
+
+
+ROWS = (
+    Hooked(
+        "NullEventIsEmpty",
+        ("ctl_null_event",),
+        "A NULL event pointer for EPOLL_CTL_ADD or MOD is taken as an empty event, not EFAULT.",
+        _null_event_as_empty,
+    ),
+    Hooked(
+        "ExclusiveMasksBits",
+        ("exclusive_bits",),
+        "With EPOLLEXCLUSIVE, the bits the kernel refuses are dropped instead of failing.",
+        rewrites(_refused_bits_dropped, ADD_ONLY),
+    ),
+    Hooked(
+        "AlsoAsksForPri",
+        ("err_hup_stored",),
+        "Every registration (but an exclusive one, where the kernel refuses it) also asks for"
+        " EPOLLPRI, so the stored mask is not the one requested plus EPOLLERR|EPOLLHUP.",
+        rewrites(_also_pri),
+    ),
+    Hooked(
+        "HidesNestedInstances",
+        ("nested_propagation",),
+        "A wait never reports a nested epoll instance as ready.",
+        rewrite=_no_epoll_instances,
+    ),
+)
+define_hooked(globals(), ROWS, prefix="kernel.")
+
+
+def _prefer_busy_poll(change: Callable[[int], int]) -> Callable[[Params], Params]:
+    return lambda params: (params[0], params[1], change(params[2]))
+
+
+define_rewritten(
+    globals(),
+    (
+        Rewritten(
+            "DropsPreferBusyPoll",
+            ("kernel.busy_poll.roundtrip",),
+            "EPIOCSPARAMS is sent with prefer_busy_poll cleared.",
+            WrappedRaw,
+            "set_params",
+            {"params": _prefer_busy_poll(lambda prefer: 0)},
+        ),
+        Rewritten(
+            "ClampsBusyPollParams",
+            ("kernel.busy_poll.EINVAL",),
+            "EPIOCSPARAMS clamps prefer_busy_poll to 1 and clears the padding instead of EINVAL.",
+            WrappedRaw,
+            "set_params",
+            {"params": _prefer_busy_poll(lambda prefer: min(prefer, 1)), "pad": lambda pad: 0},
+        ),
+        Rewritten(
+            "ClampsNegativePwait2Timeout",
+            ("kernel.pwait2.EINVAL_timeout",),
+            "epoll_pwait2 with a negative timeout waits 0 ns instead of failing with EINVAL.",
+            WrappedRaw,
+            "epoll_pwait2",
+            {"timeout_ns": lambda ns: None if ns is None else max(ns, 0)},
+        ),
+    ),
+)
+
+
+# --- written out ------------------------------------------------------------------------------
 
 
 @violates("kernel.nesting_depth")
@@ -67,22 +134,11 @@ class NestingErrnoSwapped(Wrapped):
 
     class Instance(WrappedInstance):
         def register(self, fd: int, events: int, data: int | None = None) -> None:
-            if not _is_epoll(fd):
+            if not is_epoll(fd):
                 self.inner.register(fd, events, data)
                 return
-            with _errno_swapped(errno.ELOOP, errno.EINVAL):
+            with errno_changed({errno.ELOOP: errno.EINVAL, errno.EINVAL: errno.ELOOP}):
                 self.inner.register(fd, events, data)
-
-
-@violates("kernel.exclusive_bits")
-class ExclusiveMasksBits(Wrapped):
-    """With EPOLLEXCLUSIVE, the bits the kernel refuses are dropped instead of failing."""
-
-    class Instance(WrappedInstance):
-        def register(self, fd: int, events: int, data: int | None = None) -> None:
-            if events & F.EPOLLEXCLUSIVE:
-                events &= _EXCLUSIVE_OK | F.EPOLLEXCLUSIVE
-            self.inner.register(fd, events, data)
 
 
 @violates("kernel.exclusive_del")
@@ -97,7 +153,7 @@ class ExclusiveNeverAgain(Wrapped):
 
         def register(self, fd: int, events: int, data: int | None = None) -> None:
             if events & F.EPOLLEXCLUSIVE and fd in self.removed:
-                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+                raise oserror(errno.EEXIST)
             self.inner.register(fd, events, data)
             if events & F.EPOLLEXCLUSIVE:
                 self.exclusive.add(fd)
@@ -109,25 +165,13 @@ class ExclusiveNeverAgain(Wrapped):
                 self.removed.add(fd)
 
 
-@violates("kernel.nested_propagation")
-class HidesNestedInstances(Wrapped):
-    """A wait never reports a nested epoll instance as ready."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> adapters.Events:
-            events = self.inner.poll(timeout_ms, maxevents)
-            return [(key, mask) for key, mask in events if not _is_epoll(key)]
-
-
 @violates("kernel.round_robin_order", "epoll_wait.notes.round_robin")
 class LowestFdsFirst(Wrapped):
     """A wait returns the ready fds lowest first, so that with fewer slots than ready fds the
     highest ones starve."""
 
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> adapters.Events:
-            events = sorted(self.inner.poll(timeout_ms, -1))
-            return events if maxevents < 0 else events[:maxevents]
+    # The mistake of epoll_wait(2)'s violator, seen from the kernel's side.
+    Instance = wait.LowestFirst.Instance
 
 
 @violates("kernel.dup_unremovable")
@@ -136,28 +180,8 @@ class UnregisterIgnoresEbadf(Wrapped):
 
     class Instance(WrappedInstance):
         def unregister(self, fd: int) -> None:
-            try:
+            with errno_changed({errno.EBADF: None}):
                 self.inner.unregister(fd)
-            except OSError as exc:
-                if exc.errno != errno.EBADF:
-                    raise
-
-
-@violates("kernel.err_hup_stored")
-class AlsoAsksForPri(Wrapped):
-    """Every registration (but an exclusive one, where the kernel refuses it) also asks for
-    EPOLLPRI, so the stored mask is not the one requested plus EPOLLERR|EPOLLHUP."""
-
-    class Instance(WrappedInstance):
-        def register(self, fd: int, events: int, data: int | None = None) -> None:
-            self.inner.register(fd, self._more(events), data)
-
-        def modify(self, fd: int, events: int, data: int | None = None) -> None:
-            self.inner.modify(fd, self._more(events), data)
-
-        @staticmethod
-        def _more(events: int) -> int:
-            return events if events & F.EPOLLEXCLUSIVE else events | F.EPOLLPRI
 
 
 @violates("kernel.fdinfo_format")
@@ -172,7 +196,7 @@ class RegistersADuplicate(Wrapped):
 
         def register(self, fd: int, events: int, data: int | None = None) -> None:
             if fd in self.dups:
-                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST))
+                raise oserror(errno.EEXIST)
             dup = os.dup(fd)
             try:
                 self.inner.register(dup, events, fd if data is None else data)
@@ -196,48 +220,16 @@ class RegistersADuplicate(Wrapped):
             self.inner.close()
 
 
-@violates("kernel.busy_poll.roundtrip")
-class DropsPreferBusyPoll(Wrapped):
-    """EPIOCSPARAMS is sent with prefer_busy_poll cleared."""
-
-    class Raw(WrappedRaw):
-        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
-            usecs, budget, _ = params
-            self.inner.set_params(epfd, (usecs, budget, 0), pad)
-
-
 @violates("kernel.busy_poll.ENOTTY")
 class BusyPollOnAnyFile(Wrapped):
     """The busy-poll ioctls on a file that is not an epoll instance "succeed" (reading zeros)."""
 
     class Raw(WrappedRaw):
         def get_params(self, epfd: int) -> tuple[int, int, int]:
-            if not _is_epoll(epfd):
+            if not is_epoll(epfd):
                 return (0, 0, 0)
             return self.inner.get_params(epfd)
 
         def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
-            if _is_epoll(epfd):
+            if is_epoll(epfd):
                 self.inner.set_params(epfd, params, pad)
-
-
-@violates("kernel.busy_poll.EINVAL")
-class ClampsBusyPollParams(Wrapped):
-    """EPIOCSPARAMS clamps prefer_busy_poll to 1 and clears the padding instead of EINVAL."""
-
-    class Raw(WrappedRaw):
-        def set_params(self, epfd: int, params: tuple[int, int, int], pad: int = 0) -> None:
-            usecs, budget, prefer = params
-            self.inner.set_params(epfd, (usecs, budget, min(prefer, 1)), 0)
-
-
-@violates("kernel.pwait2.EINVAL_timeout")
-class ClampsNegativePwait2Timeout(Wrapped):
-    """epoll_pwait2 with a negative timeout waits 0 ns instead of failing with EINVAL."""
-
-    class Raw(WrappedRaw):
-        def epoll_pwait2(
-            self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Iterable[int] | None
-        ) -> adapters.Events:
-            clamped = None if timeout_ns is None else max(timeout_ns, 0)
-            return self.inner.epoll_pwait2(epfd, maxevents, clamped, sigmask)

@@ -1,9 +1,10 @@
 """Violators of the ``python.*`` clauses: pyepoll's select.epoll class with one mistake each.
 
-Each violator is a :class:`~conformance.violators._base.Wrapped` adapter (its ms-based
-instances are pyepoll's, untouched) whose ``pyapi`` is a subclass of ``pyepoll.epoll`` that
-gets one thing of select.epoll's Python API wrong. Mistakes that only rewrite an argument
-(a timeout, a maxevents) are generated from the tables at the end; the rest are written out.
+Each violator is a :class:`~conformance.violators._base.PythonApiWrapped` adapter (its
+ms-based instances are pyepoll's, untouched) whose ``pyapi`` is a subclass of ``pyepoll.epoll``
+that gets one thing of select.epoll's Python API wrong. Mistakes that only rewrite an argument
+of poll() (a timeout, a maxevents) are generated from the table at the end
+(:class:`~conformance.violators._base.Rewritten`); the rest are written out.
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ import contextlib
 import errno
 import math
 import os
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable
 
 import pyepoll
 from conformance.catalogue.python import CONSTANTS
 from conformance.violators import violates
-from conformance.violators._base import Wrapped
+from conformance.violators._base import (
+    PythonApiWrapped,
+    Rewritten,
+    define_rewritten,
+    errno_changed,
+    oserror,
+)
 from pyepoll.buffer import EventBuffer
 from pyepoll.errors import raise_last_error
 from pyepoll.waiting import check_signals
@@ -28,16 +35,6 @@ globals().update({name: getattr(pyepoll, name) for name in CONSTANTS})
 
 _DEFAULT_MAXEVENTS = 1023
 _INT_MAX = 2**31 - 1
-
-
-class PythonApiWrapped(Wrapped):
-    """pyepoll, with ``Epoll`` (a select.epoll-shaped class) as the Python API under test."""
-
-    Epoll: ClassVar[type] = pyepoll.epoll
-
-    @property
-    def pyapi(self) -> Any:
-        return self.Epoll
 
 
 # --- the constructor -------------------------------------------------------------------------
@@ -128,7 +125,7 @@ def _oserror_when_closed(method: Callable[..., Any]) -> Callable[..., Any]:
         except ValueError:
             if not self.closed:
                 raise
-            raise OSError(errno.EBADF, os.strerror(errno.EBADF)) from None
+            raise oserror(errno.EBADF) from None
 
     return call
 
@@ -219,11 +216,8 @@ class UnregisterIgnoresEbadf(PythonApiWrapped):
 
     class Epoll(pyepoll.epoll):
         def unregister(self, fd: Any) -> None:
-            try:
+            with errno_changed({errno.EBADF: None}):
                 super().unregister(fd)
-            except OSError as exc:
-                if exc.errno != errno.EBADF:
-                    raise
 
 
 # --- poll: results, EINTR --------------------------------------------------------------------
@@ -272,7 +266,7 @@ class EintrNotRetried(PythonApiWrapped):
 
     class Epoll(_OwnRetryLoop):
         def after_eintr(self, ms: int) -> int:
-            raise InterruptedError(errno.EINTR, os.strerror(errno.EINTR))
+            raise oserror(errno.EINTR)
 
 
 @violates("python.epoll.poll.eintr_retry")
@@ -301,36 +295,14 @@ class SwallowsHandlerException(PythonApiWrapped):
 # --- poll: arguments rewritten (generated) ---------------------------------------------------
 
 
-def _rewriting(
-    name: str,
-    clause_id: str,
-    mistake: str,
-    timeout: Callable[[Any], Any] | None = None,
-    maxevents: Callable[[int], int] | None = None,
-) -> type[PythonApiWrapped]:
-    """A violator whose poll() passes *timeout(t)* and *maxevents(n)* on to pyepoll."""
-
-    def poll(self: Any, t: Any = None, n: int = -1, **kwargs: Any) -> Any:
-        if timeout is not None:
-            t = timeout(t)
-        if maxevents is not None:
-            n = maxevents(n)
-        return pyepoll.epoll.poll(self, t, n, **kwargs)
-
-    epoll_class = type("Epoll", (pyepoll.epoll,), {"poll": poll, "__module__": __name__})
-    epoll_class.__qualname__ = f"{name}.Epoll"
-    violator = type(
-        name,
-        (PythonApiWrapped,),
-        {"__doc__": mistake, "Epoll": epoll_class, "__module__": __name__, "__qualname__": name},
-    )
-    return violates(clause_id)(violator)
-
-
 def _refuse_none(t: Any) -> Any:
     if t is None:
         raise TypeError("must be real number, not NoneType")
     return t
+
+
+def _truncate_to_ms(t: Any) -> Any:
+    return math.floor(t * 1000) / 1000 if t is not None and t > 0 else t
 
 
 def _wrap_to_c_int(t: Any) -> Any:
@@ -340,39 +312,56 @@ def _wrap_to_c_int(t: Any) -> Any:
     return ms / 1000
 
 
-NoneTimeoutRaises = _rewriting(
-    "NoneTimeoutRaises",
-    "python.epoll.poll.timeout_none",
-    "poll(None) raises TypeError instead of blocking (as PyPy 7.3.11 does).",
-    timeout=_refuse_none,
-)
-NegativeTimeoutPolls = _rewriting(
-    "NegativeTimeoutPolls",
-    "python.epoll.poll.timeout_negative",
-    "A negative timeout other than -1 is a zero-timeout poll instead of blocking.",
-    timeout=lambda t: 0 if t is not None and t < 0 and t != -1 else t,
-)
-TruncatesTimeout = _rewriting(
-    "TruncatesTimeout",
-    "python.epoll.poll.timeout_rounding",
-    "A timeout is truncated to whole milliseconds instead of rounded up (1e-4 s polls).",
-    timeout=lambda t: math.floor(t * 1000) / 1000 if t is not None and t > 0 else t,
-)
-WrapsTimeout = _rewriting(
-    "WrapsTimeout",
-    "python.epoll.poll.timeout_overflow",
-    "A timeout too large for a C int of milliseconds wraps around (as PyPy 7.3.11's does).",
-    timeout=_wrap_to_c_int,
-)
-MinusOneMaxeventsIsOne = _rewriting(
-    "MinusOneMaxeventsIsOne",
-    "python.epoll.poll.maxevents_default",
-    "maxevents -1 returns one event instead of every ready one.",
-    maxevents=lambda n: 1 if n == -1 else n,
-)
-AcceptsZeroMaxevents = _rewriting(
-    "AcceptsZeroMaxevents",
-    "python.epoll.poll.maxevents_invalid",
-    "maxevents 0 or below -1 means the default instead of raising ValueError.",
-    maxevents=lambda n: -1 if n < 1 else n,
+define_rewritten(
+    globals(),
+    (
+        Rewritten(
+            "NoneTimeoutRaises",
+            ("python.epoll.poll.timeout_none",),
+            "poll(None) raises TypeError instead of blocking (as PyPy 7.3.11 does).",
+            pyepoll.epoll,
+            "poll",
+            {"timeout": _refuse_none},
+        ),
+        Rewritten(
+            "NegativeTimeoutPolls",
+            ("python.epoll.poll.timeout_negative",),
+            "A negative timeout other than -1 is a zero-timeout poll instead of blocking.",
+            pyepoll.epoll,
+            "poll",
+            {"timeout": lambda t: 0 if t is not None and t < 0 and t != -1 else t},
+        ),
+        Rewritten(
+            "TruncatesTimeout",
+            ("python.epoll.poll.timeout_rounding",),
+            "A timeout is truncated to whole milliseconds instead of rounded up (1e-4 s polls).",
+            pyepoll.epoll,
+            "poll",
+            {"timeout": _truncate_to_ms},
+        ),
+        Rewritten(
+            "WrapsTimeout",
+            ("python.epoll.poll.timeout_overflow",),
+            "A timeout too large for a C int of milliseconds wraps around (as PyPy 7.3.11's does).",
+            pyepoll.epoll,
+            "poll",
+            {"timeout": _wrap_to_c_int},
+        ),
+        Rewritten(
+            "MinusOneMaxeventsIsOne",
+            ("python.epoll.poll.maxevents_default",),
+            "maxevents -1 returns one event instead of every ready one.",
+            pyepoll.epoll,
+            "poll",
+            {"maxevents": lambda n: 1 if n == -1 else n},
+        ),
+        Rewritten(
+            "AcceptsZeroMaxevents",
+            ("python.epoll.poll.maxevents_invalid",),
+            "maxevents 0 or below -1 means the default instead of raising ValueError.",
+            pyepoll.epoll,
+            "poll",
+            {"maxevents": lambda n: -1 if n < 1 else n},
+        ),
+    ),
 )

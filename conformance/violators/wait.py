@@ -3,7 +3,9 @@
 Every testable clause of those pages has one here. The ERRORS clauses repeat per call
 (epoll_wait, epoll_pwait, epoll_pwait2), and so do their violators: they are generated from
 :data:`_SWALLOWED` (an errno turned into a quiet "no events") and :data:`_CALLS` (a signal
-handler's exception swallowed), each a named class of this module. The rest are written out.
+handler's exception swallowed), each a named class of this module. Those that change one
+argument of a wait (a timeout, maxevents, a signal mask) come from a table of
+:class:`~conformance.violators._base.Rewritten`. The rest are written out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ import pyepoll
 from conformance import flags as F
 from conformance.adapters import Events, PyepollAdapter
 from conformance.violators import violates
-from conformance.violators._base import Wrapped, WrappedInstance, WrappedRaw
+from conformance.violators._base import (
+    Rewritten,
+    Wrapped,
+    WrappedInstance,
+    WrappedRaw,
+    define_rewritten,
+    errno_changed,
+    violator,
+)
 
 # -- generated: the ERRORS clauses, per call ---------------------------------------------------
 
@@ -33,13 +43,6 @@ _SWALLOWED: tuple[tuple[str, int, str, bool], ...] = (
 )
 #: The wait calls, as RawApi method names (and class name prefixes).
 _CALLS = {"epoll_wait": "Wait", "epoll_pwait": "Pwait", "epoll_pwait2": "Pwait2"}
-
-
-def _named(cls: type, name: str) -> type:
-    cls.__name__ = cls.__qualname__ = name
-    cls.__module__ = __name__
-    globals()[name] = cls
-    return cls
 
 
 def _swallowing(call: str, suffix: str, code: int, when: str, raw_address: bool) -> type:
@@ -56,30 +59,23 @@ def _swallowing(call: str, suffix: str, code: int, when: str, raw_address: bool)
             timeout_ms: int,
             call: str = "epoll_wait",
         ) -> int:
-            try:
+            with errno_changed({code: None} if call == wanted else {}):
                 return int(self.inner.epoll_wait_raw(epfd, address, maxevents, timeout_ms, call))
-            except OSError as exc:
-                if exc.errno != code or call != wanted:
-                    raise
-                return 0
+            return 0
 
         wanted, methods = call, {"epoll_wait_raw": epoll_wait_raw}
     else:
 
         def wait(self: WrappedRaw, *args: Any) -> Events:
-            try:
+            with errno_changed({code: None}):
                 return list(getattr(self.inner, call)(*args))
-            except OSError as exc:
-                if exc.errno != code:
-                    raise
-                return []
+            return []
 
         methods = {call: wait}
     name = f"{_CALLS[call]}Swallows{suffix.replace('.', '_').title().replace('_', '')}"
-    raw = type("Raw", (WrappedRaw,), methods)
     doc = f"{call} reports no events, not {errno.errorcode[code]}, for {when}."
-    cls = type(name, (Wrapped,), {"__doc__": doc, "Raw": raw})
-    return violates(f"{call}.{suffix}")(_named(cls, name))
+    raw = type("Raw", (WrappedRaw,), methods)
+    return violator(__name__, name, doc, [f"{call}.{suffix}"], Wrapped, Raw=raw)
 
 
 def _handler_exception_swallowed(call: str) -> type:
@@ -95,42 +91,120 @@ def _handler_exception_swallowed(call: str) -> type:
         except Exception:  # the handler's exception, whatever the test made it
             return []
 
-    namespace: dict[str, Any]
+    layer: dict[str, type]
     if call == "epoll_wait":
 
         def poll(self: WrappedInstance, timeout_ms: int = -1, maxevents: int = -1) -> Events:
             return guard(self.inner.poll, timeout_ms, maxevents)
 
-        namespace = {"Instance": type("Instance", (WrappedInstance,), {"poll": poll})}
+        layer = {"Instance": type("Instance", (WrappedInstance,), {"poll": poll})}
     else:
 
         def wait(self: WrappedRaw, *args: Any) -> Events:
             return guard(getattr(self.inner, call), *args)
 
-        namespace = {"Raw": type("Raw", (WrappedRaw,), {call: wait})}
+        layer = {"Raw": type("Raw", (WrappedRaw,), {call: wait})}
     name = f"{_CALLS[call]}SwallowsHandlerException"
-    namespace["__doc__"] = (
-        f"{call}: an exception raised by a signal handler during the wait is swallowed."
-    )
-    return violates(f"{call}.EINTR")(_named(type(name, (Wrapped,), namespace), name))
+    doc = f"{call}: an exception raised by a signal handler during the wait is swallowed."
+    return violator(__name__, name, doc, [f"{call}.EINTR"], Wrapped, **layer)
 
 
 for _call in _CALLS:
     for _suffix, _code, _when, _raw_address in _SWALLOWED:
-        _swallowing(_call, _suffix, _code, _when, _raw_address)
-    _handler_exception_swallowed(_call)
+        _violator = _swallowing(_call, _suffix, _code, _when, _raw_address)
+        globals()[_violator.__name__] = _violator
+    _violator = _handler_exception_swallowed(_call)
+    globals()[_violator.__name__] = _violator
+
+
+# -- generated: an argument changed on its way -------------------------------------------------
+
+Sigmask = Optional[Iterable[int]]
+
+
+def _every_signal_if_null(sigmask: Sigmask) -> Sigmask:
+    every = sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP})
+    return every if sigmask is None else sigmask
+
+
+def _up_to_whole_ms(timeout_ns: int | None) -> int | None:
+    if timeout_ns is not None and timeout_ns > 0:
+        return -(-timeout_ns // 1_000_000) * 1_000_000
+    return timeout_ns
+
+
+define_rewritten(
+    globals(),
+    (
+        Rewritten(
+            "IgnoresMaxevents",
+            ("epoll_wait.maxevents",),
+            "Every ready fd is returned, whatever maxevents says.",
+            WrappedInstance,
+            "poll",
+            {"maxevents": lambda maxevents: -1},
+        ),
+        Rewritten(
+            "HalvesTimeout",
+            ("epoll_wait.timeout",),
+            "A positive timeout waits half as long as asked.",
+            WrappedInstance,
+            "poll",
+            {"timeout_ms": lambda ms: ms // 2 if ms > 0 else ms},
+        ),
+        Rewritten(
+            "FiniteInfinity",
+            ("epoll_wait.timeout.infinite",),
+            "A timeout of -1 waits at most 100 ms.",
+            WrappedInstance,
+            "poll",
+            {"timeout_ms": lambda ms: 100 if ms < 0 else ms},
+        ),
+        Rewritten(
+            "ZeroTimeoutWaits",
+            ("epoll_wait.timeout.zero",),
+            "A timeout of 0 waits up to 50 ms for an event.",
+            WrappedInstance,
+            "poll",
+            {"timeout_ms": lambda ms: ms or 50},
+        ),
+        Rewritten(
+            "IgnoresSigmask",
+            ("epoll_pwait.sigmask",),
+            "epoll_pwait passes a NULL mask whatever it is given.",
+            WrappedRaw,
+            "epoll_pwait",
+            {"sigmask": lambda sigmask: None},
+        ),
+        Rewritten(
+            "NullSigmaskBlocksAll",
+            ("epoll_pwait.null_sigmask",),
+            "epoll_pwait with a NULL mask blocks every signal during the wait.",
+            WrappedRaw,
+            "epoll_pwait",
+            {"sigmask": _every_signal_if_null},
+        ),
+        Rewritten(
+            "MillisecondPwait2",
+            ("epoll_pwait2.timeout",),
+            "epoll_pwait2 rounds its timeout up to whole milliseconds.",
+            WrappedRaw,
+            "epoll_pwait2",
+            {"timeout_ns": _up_to_whole_ms},
+        ),
+        Rewritten(
+            "NullTimeoutIsZero",
+            ("epoll_pwait2.null_timeout",),
+            "epoll_pwait2 with a NULL timeout returns at once.",
+            WrappedRaw,
+            "epoll_pwait2",
+            {"timeout_ns": lambda ns: ns or 0},
+        ),
+    ),
+)
 
 
 # -- DESCRIPTION and NOTES ---------------------------------------------------------------------
-
-
-@violates("epoll_wait.maxevents")
-class IgnoresMaxevents(Wrapped):
-    """Every ready fd is returned, whatever maxevents says."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            return self.inner.poll(timeout_ms, -1)
 
 
 @violates("epoll_wait.unblock_on_event")
@@ -143,33 +217,6 @@ class LateAfterEvent(Wrapped):
             if got and timeout_ms:
                 time.sleep(0.02)
             return got
-
-
-@violates("epoll_wait.timeout")
-class HalvesTimeout(Wrapped):
-    """A positive timeout waits half as long as asked."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            return self.inner.poll(timeout_ms // 2 if timeout_ms > 0 else timeout_ms, maxevents)
-
-
-@violates("epoll_wait.timeout.infinite")
-class FiniteInfinity(Wrapped):
-    """A timeout of -1 waits at most 100 ms."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            return self.inner.poll(100 if timeout_ms < 0 else timeout_ms, maxevents)
-
-
-@violates("epoll_wait.timeout.zero")
-class ZeroTimeoutWaits(Wrapped):
-    """A timeout of 0 waits up to 50 ms for an event."""
-
-    class Instance(WrappedInstance):
-        def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
-            return self.inner.poll(timeout_ms or 50, maxevents)
 
 
 @violates("epoll_wait.data")
@@ -289,56 +336,3 @@ class EmptyListReturns(Wrapped):
 
         def poll(self, timeout_ms: int = -1, maxevents: int = -1) -> Events:
             return self.inner.poll(timeout_ms if self.registered else 0, maxevents)
-
-
-# -- epoll_pwait, epoll_pwait2 -----------------------------------------------------------------
-
-Sigmask = Optional[Iterable[int]]
-
-
-@violates("epoll_pwait.sigmask")
-class IgnoresSigmask(Wrapped):
-    """epoll_pwait passes a NULL mask whatever it is given."""
-
-    class Raw(WrappedRaw):
-        def epoll_pwait(
-            self, epfd: int, maxevents: int, timeout_ms: int, sigmask: Sigmask
-        ) -> Events:
-            return list(self.inner.epoll_pwait(epfd, maxevents, timeout_ms, None))
-
-
-@violates("epoll_pwait.null_sigmask")
-class NullSigmaskBlocksAll(Wrapped):
-    """epoll_pwait with a NULL mask blocks every signal during the wait."""
-
-    class Raw(WrappedRaw):
-        def epoll_pwait(
-            self, epfd: int, maxevents: int, timeout_ms: int, sigmask: Sigmask
-        ) -> Events:
-            every = sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP})
-            mask = every if sigmask is None else sigmask
-            return list(self.inner.epoll_pwait(epfd, maxevents, timeout_ms, mask))
-
-
-@violates("epoll_pwait2.timeout")
-class MillisecondPwait2(Wrapped):
-    """epoll_pwait2 rounds its timeout up to whole milliseconds."""
-
-    class Raw(WrappedRaw):
-        def epoll_pwait2(
-            self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Sigmask
-        ) -> Events:
-            if timeout_ns is not None and timeout_ns > 0:
-                timeout_ns = -(-timeout_ns // 1_000_000) * 1_000_000
-            return list(self.inner.epoll_pwait2(epfd, maxevents, timeout_ns, sigmask))
-
-
-@violates("epoll_pwait2.null_timeout")
-class NullTimeoutIsZero(Wrapped):
-    """epoll_pwait2 with a NULL timeout returns at once."""
-
-    class Raw(WrappedRaw):
-        def epoll_pwait2(
-            self, epfd: int, maxevents: int, timeout_ns: int | None, sigmask: Sigmask
-        ) -> Events:
-            return list(self.inner.epoll_pwait2(epfd, maxevents, timeout_ns or 0, sigmask))
