@@ -76,7 +76,11 @@ def _index(value: Any) -> int:
             raise TypeError("integer argument expected, got float")
         if not hasattr(type(value), "__index__"):
             raise TypeError(f"an integer is required (got type {type(value).__name__})")
-    return operator.index(value)
+    number = operator.index(value)
+    # 3.9's operator.index returns an int subclass (a bool) as it is; the C converters, and
+    # operator.index from 3.10 on, give its exact int value, which messages then print (0,
+    # not False).  int.__index__ makes that copy without calling an overridden __int__.
+    return number if type(number) is int else int.__index__(number)
 
 
 def as_c_int(value: Any) -> int:

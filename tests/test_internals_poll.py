@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import mmap
-import operator
 import os
 import platform
 import select
@@ -187,14 +186,7 @@ def test_modify_with_data_switches_to_whole_words(kernel: KernelObjects, ep: pye
         1024,
         5000,
         True,
-        pytest.param(
-            False,
-            marks=pytest.mark.xfail(
-                type(operator.index(False)) is bool,
-                reason="operator.index(False) is False on this Python: pyepoll's message says "
-                "'got False' where select.epoll's says 'got 0' (a pyepoll bug, not yet fixed)",
-            ),
-        ),
+        False,
     ],
     ids=repr,
 )
