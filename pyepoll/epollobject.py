@@ -42,7 +42,15 @@ from .convert import as_c_int, as_event_mask, as_fd, as_u64, poll_timeout_ms, si
 from .errors import closed_error, raise_errno, raise_last_error
 from .fdinfo import Interest, interest_list
 from .ffi import RawCall
-from .flags import CtlOp, EpollCreateFlag, EpollEvent
+from .flags import (
+    EPOLL_CLOEXEC,
+    EPOLL_CTL_ADD,
+    EPOLL_CTL_DEL,
+    EPOLL_CTL_MOD,
+    EPOLLIN,
+    EPOLLOUT,
+    EPOLLPRI,
+)
 from .params import EpollParams, epoll_get_params, epoll_set_params
 from .waiting import check_signals, ms_attempt, wait_with_retry
 
@@ -50,9 +58,9 @@ __all__ = ["epoll"]
 
 #: select.epoll's default ``maxevents``: FD_SETSIZE - 1.
 DEFAULT_MAXEVENTS = 1023
-_DEFAULT_MASK = int(EpollEvent.EPOLLIN | EpollEvent.EPOLLPRI | EpollEvent.EPOLLOUT)
-_ADD, _MOD, _DEL = int(CtlOp.EPOLL_CTL_ADD), int(CtlOp.EPOLL_CTL_MOD), int(CtlOp.EPOLL_CTL_DEL)
-_CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
+_DEFAULT_MASK = EPOLLIN | EPOLLPRI | EPOLLOUT
+_ADD, _MOD, _DEL = EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL
+_CLOEXEC = EPOLL_CLOEXEC
 _ZERO, _UNLIMITED = 0, -1
 #: Buffers up to this capacity (768 KiB on x86-64) are kept for reuse; larger ones, asked
 #: for by a huge maxevents, are made for one call.

@@ -10,7 +10,30 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["CtlOp", "EpollCreateFlag", "EpollEvent"]
+__all__ = [
+    "EPOLLERR",
+    "EPOLLET",
+    "EPOLLEXCLUSIVE",
+    "EPOLLHUP",
+    "EPOLLIN",
+    "EPOLLMSG",
+    "EPOLLONESHOT",
+    "EPOLLOUT",
+    "EPOLLPRI",
+    "EPOLLRDBAND",
+    "EPOLLRDHUP",
+    "EPOLLRDNORM",
+    "EPOLLWAKEUP",
+    "EPOLLWRBAND",
+    "EPOLLWRNORM",
+    "EPOLL_CLOEXEC",
+    "EPOLL_CTL_ADD",
+    "EPOLL_CTL_DEL",
+    "EPOLL_CTL_MOD",
+    "CtlOp",
+    "EpollCreateFlag",
+    "EpollEvent",
+]
 
 
 class EpollEvent(enum.IntFlag):
@@ -64,3 +87,29 @@ class CtlOp(enum.IntEnum):
     EPOLL_CTL_DEL = 2
     #: Change the settings of an entry in the interest list.
     EPOLL_CTL_MOD = 3
+
+
+# The same names as plain ints, as the select module has them (pyepoll exports these); the
+# enums above name the bits of a mask (``EpollEvent(events)``).  Enum members would make the
+# usual test ``events & EPOLLIN`` (an int on the left) run the enum module's reflected
+# operator, Python code: 0.4-0.8 µs a test on CPython 3.9-3.13 against 0.01-0.03 µs for two
+# ints.
+EPOLLIN = int(EpollEvent.EPOLLIN)
+EPOLLPRI = int(EpollEvent.EPOLLPRI)
+EPOLLOUT = int(EpollEvent.EPOLLOUT)
+EPOLLERR = int(EpollEvent.EPOLLERR)
+EPOLLHUP = int(EpollEvent.EPOLLHUP)
+EPOLLRDNORM = int(EpollEvent.EPOLLRDNORM)
+EPOLLRDBAND = int(EpollEvent.EPOLLRDBAND)
+EPOLLWRNORM = int(EpollEvent.EPOLLWRNORM)
+EPOLLWRBAND = int(EpollEvent.EPOLLWRBAND)
+EPOLLMSG = int(EpollEvent.EPOLLMSG)
+EPOLLRDHUP = int(EpollEvent.EPOLLRDHUP)
+EPOLLEXCLUSIVE = int(EpollEvent.EPOLLEXCLUSIVE)
+EPOLLWAKEUP = int(EpollEvent.EPOLLWAKEUP)
+EPOLLONESHOT = int(EpollEvent.EPOLLONESHOT)
+EPOLLET = int(EpollEvent.EPOLLET)
+EPOLL_CLOEXEC = int(EpollCreateFlag.EPOLL_CLOEXEC)
+EPOLL_CTL_ADD = int(CtlOp.EPOLL_CTL_ADD)
+EPOLL_CTL_DEL = int(CtlOp.EPOLL_CTL_DEL)
+EPOLL_CTL_MOD = int(CtlOp.EPOLL_CTL_MOD)

@@ -77,7 +77,7 @@ from typing import Any, Callable
 
 from .backends import Backend, BackendLike
 from .epollobject import epoll
-from .flags import EpollEvent
+from .flags import EPOLLEXCLUSIVE, EPOLLIN, EPOLLOUT
 
 __all__ = ["EpollSelector"]
 
@@ -135,7 +135,7 @@ class EpollSelector(selectors.EpollSelector):
         # The stdlib's own bookkeeping (validation, key, map), then our epoll_ctl.
         key = selectors._BaseSelectorImpl.register(self, fileobj, events, data)
         try:
-            self._selector.register(key.fd, self._poller_mask(events) | _EXCLUSIVE)
+            self._selector.register(key.fd, self._poller_mask(events) | EPOLLEXCLUSIVE)
         except BaseException:
             selectors._BaseSelectorImpl.unregister(self, fileobj)
             raise
@@ -185,16 +185,10 @@ class EpollSelector(selectors.EpollSelector):
         """EVENT_READ/EVENT_WRITE to EPOLLIN/EPOLLOUT, the stdlib EpollSelector's mapping."""
         mask = 0
         if events & selectors.EVENT_READ:
-            mask |= _IN
+            mask |= EPOLLIN
         if events & selectors.EVENT_WRITE:
-            mask |= _OUT
+            mask |= EPOLLOUT
         return mask
-
-
-#: epoll_ctl(2): "Sets an exclusive wakeup mode for the epoll file descriptor".
-_EXCLUSIVE = int(EpollEvent.EPOLLEXCLUSIVE)
-# Plain ints: an int combined with an enum member runs the enum module's operators.
-_IN, _OUT = int(EpollEvent.EPOLLIN), int(EpollEvent.EPOLLOUT)
 
 
 def _makes_pyepoll(factory: object) -> bool:
